@@ -1,0 +1,3 @@
+from fim.cli import main
+
+main()

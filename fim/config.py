@@ -1,0 +1,201 @@
+"""The TOML configuration: frozen dataclasses, and one validator that reports every problem.
+
+Each problem names its dotted key (``scan.max_file_size: ...``); unknown keys are rejected
+with a suggestion, because a misspelt key silently ignored is a protection silently off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fim.errors import ConfigError
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(value: str | int) -> int:
+    """``"32M"`` -> 33554432. Binary units; a bare number is bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 32M, not a boolean")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return value
+    m = _SIZE.match(str(value))
+    if not m:
+        raise ValueError(f"expected a size such as 512K, 32M or 2G, not {value!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _size_field(default: str) -> Any:
+    return field(default=parse_size(default), metadata={"parse": parse_size})
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    max_file_size: int = _size_field("32M")  # larger files are hashed, not matched
+    max_hash_size: int = _size_field("4G")  # larger (or sparse giant) files are not even hashed
+    exclude: tuple[str, ...] = ()
+    jobs: int = 0  # 0: one per core
+    match_timeout: int = 10  # seconds of YARA matching per file
+    one_file_system: bool = True
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    bundled: bool = True
+    paths: tuple[str, ...] = ()  # extra .yar/.yara files or folders of them
+    cache_dir: str = ""  # compiled-rule cache; "" = next to the database
+
+
+@dataclass(frozen=True)
+class HashesConfig:
+    bad: tuple[str, ...] = ()  # files of known-bad SHA-256/MD5 hashes: findings
+    good: tuple[str, ...] = ()  # files of known-good hashes: suppress findings for that content
+
+
+@dataclass(frozen=True)
+class TenantsConfig:
+    patterns: tuple[str, ...] = (
+        "/home/{tenant}/",
+        "/var/www/vhosts/{tenant}/",
+        "/var/www/clients/{tenant}/",
+        "/srv/www/{tenant}/",
+    )
+    from_owner: bool = True  # fall back to the file owner's name (uid >= min_uid)
+    min_uid: int = 1000
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = ""  # "" = /var/lib/fim/fim.db for root, $XDG_STATE_HOME/fim/fim.db otherwise
+    busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
+
+
+@dataclass(frozen=True)
+class Config:
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    hashes: HashesConfig = field(default_factory=HashesConfig)
+    tenants: TenantsConfig = field(default_factory=TenantsConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    source: str = field(default="<defaults>", metadata={"internal": True})
+
+
+def load(path: str | os.PathLike[str] | None) -> Config:
+    """Read and validate a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    return from_dict(data, source=source)
+
+
+def from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Config:
+    problems: list[str] = []
+    values = _build(Config, data, "", problems)
+    if problems:
+        raise ConfigError(source, problems)
+    return dataclasses.replace(values, source=source)
+
+
+def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
+    if not isinstance(data, dict):
+        problems.append(f"{prefix.rstrip('.') or '(top level)'}: expected a table")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            hint = difflib.get_close_matches(key, list(fields), n=1)
+            suggestion = f" (did you mean {prefix}{hint[0]!r}?)" if hint else ""
+            known = ", ".join(sorted(fields))
+            problems.append(f"{prefix}{key}: unknown key{suggestion}; known keys: {known}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            continue
+        key = f"{prefix}{name}"
+        typ = hints[name]
+        if dataclasses.is_dataclass(typ):
+            kwargs[name] = _build(typ, data[name], key + ".", problems)
+            continue
+        try:
+            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"))
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    return cls(**kwargs)
+
+
+def _convert(typ: Any, value: Any, parse: Any) -> Any:
+    if parse is not None:
+        return parse(value)
+    origin = typing.get_origin(typ)
+    if origin is tuple:
+        (item,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list of {item.__name__}, got {_kind(value)}")
+        return tuple(_convert(item, v, None) for v in value)
+    if origin in (types.UnionType, typing.Union):
+        return value
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {_kind(value)}")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {_kind(value)}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {_kind(value)}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {_kind(value)}")
+        return value
+    raise TypeError(f"config type {typ!r} not supported")  # a bug in fim, not in the file
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__) + f" ({value!r})"
+
+
+def default_state_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/fim")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local/state")
+    return Path(base) / "fim"
+
+
+def database_path(config: Config) -> Path:
+    return Path(config.database.path) if config.database.path else default_state_dir() / "fim.db"

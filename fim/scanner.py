@@ -1,0 +1,329 @@
+"""The pipeline: candidates in, verdicts out.
+
+The main thread walks, consults the baseline, and is the only database writer; a thread pool
+inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
+inspections in flight is bounded, so memory stays flat however large the tree. ``fim scan``
+and the daemon both feed this pipeline; it does not know where a candidate came from.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from fim import config as config_mod
+from fim import hashlists, paths, rules
+from fim.config import Config
+from fim.errors import FimError, UsageError
+from fim.inspect import Inspector, Limits, state_from_stat
+from fim.model import Change, Finding, Inspection, Problem, ScanReport, Status
+from fim.store import BaselineRow, Store
+from fim.tenants import Owners, TenantResolver
+from fim.walk import Candidate, Excludes, Walker
+
+MAX_PROBLEMS_LISTED = 10_000
+PROGRESS_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    path: bytes
+    change: Change
+    tenant: str | None
+
+
+FindingCallback = Callable[[Finding], None]
+ProgressCallback = Callable[[ScanReport], None]
+ChangeCallback = Callable[[ChangeEvent], None]
+
+
+def build_engine(
+    config: Config, extra_rules: Sequence[str] = (), *, use_bundled: bool | None = None,
+    cache_dir: Path | None = None, hashes: hashlists.HashLists | None = None,
+) -> rules.YaraEngine:  # fmt: skip
+    """Compile (or load from cache) the bundled and configured rules."""
+    bundled = config.rules.bundled if use_bundled is None else use_bundled
+    sources = rules.discover([*config.rules.paths, *extra_rules], bundled=bundled)
+    if config.rules.cache_dir:
+        cache_dir = Path(config.rules.cache_dir)
+    extra = hashes.raw if hashes else ()
+    return rules.YaraEngine.build(sources, cache_dir=cache_dir, extra_inputs=extra)
+
+
+class Scanner:
+    """Runs candidates through inspection and records verdicts in the store."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: rules.RuleEngine,
+        store: Store,
+        hashes: hashlists.HashLists | None = None,
+        jobs: int = 0,
+        on_finding: FindingCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_change: ChangeCallback | None = None,
+    ):
+        self.config = config
+        self.engine = engine
+        self.store = store
+        owners = Owners()
+        sc = config.scan
+        self.inspector = Inspector(
+            engine,
+            hashes=hashes,
+            limits=Limits(sc.max_file_size, max(sc.max_hash_size, sc.max_file_size), sc.match_timeout),
+            owners=owners,
+        )
+        self.owners = owners
+        self.tenants = TenantResolver(
+            config.tenants.patterns,
+            from_owner=config.tenants.from_owner,
+            min_uid=config.tenants.min_uid,
+            owners=owners,
+        )
+        self.excludes = Excludes(sc.exclude)
+        self.jobs = jobs or sc.jobs or os.cpu_count() or 2
+        self.on_finding = on_finding
+        self.on_progress = on_progress
+        self.on_change = on_change
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
+        """Walk ``roots`` fully, compare with the baseline, and record deletions."""
+        roots = normalise_roots(roots)
+        report = ScanReport(ruleset_version=self.engine.version, roots=list(roots))
+        walker = self._walker(report)
+        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.engine.version)
+        started = time.monotonic()
+        status = "failed"
+        try:
+            candidates = (c for root in roots for c in walker.walk(root))
+            self.process(candidates, report, scan_id, started)
+            for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
+                report.stats.deleted += 1
+                self._changed(path, Change.DELETED, tenant)
+            status = "done"
+        finally:
+            report.stats.elapsed_s = round(time.monotonic() - started, 3)
+            self.store.finish_scan(scan_id, status, report.stats.as_dict())
+        return report
+
+    def scan_paths(self, items: Iterable[bytes], *, kind: str = "files") -> ScanReport:
+        """Inspect listed paths (``--files-from``, events). Directories among them are walked.
+
+        No deletion sweep: a list says nothing about files it does not name.
+        """
+        report = ScanReport(ruleset_version=self.engine.version)
+        walker = self._walker(report)
+        scan_id = self.store.begin_scan(kind, [], self.engine.version)
+        started = time.monotonic()
+        status = "failed"
+        try:
+            self.process(self._listed(items, walker), report, scan_id, started)
+            status = "done"
+        finally:
+            report.stats.elapsed_s = round(time.monotonic() - started, 3)
+            self.store.finish_scan(scan_id, status, report.stats.as_dict())
+        return report
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def process(
+        self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
+    ) -> None:
+        version = self.engine.version
+        stats = report.stats
+        max_inflight = self.jobs * 8
+        inflight: deque[tuple[Candidate, BaselineRow | None, Future[Inspection]]] = deque()
+        next_progress = 0.0
+        with ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect") as pool:
+            try:
+                for cand in candidates:
+                    stats.files_seen += 1
+                    base = self.store.lookup(cand.path)
+                    if (
+                        base is not None
+                        and cand.lstat is not None
+                        and base.ruleset == version
+                        and base.same_identity(cand.lstat)
+                    ):
+                        cand.release()
+                        self._unchanged(cand, base, report, scan_id)
+                    else:
+                        inflight.append((cand, base, pool.submit(self.inspector.inspect, cand)))
+                        while len(inflight) >= max_inflight:
+                            self._complete(*inflight.popleft(), report, scan_id)
+                    if self.on_progress is not None:
+                        now = time.monotonic()
+                        if now >= next_progress:
+                            next_progress = now + PROGRESS_INTERVAL
+                            stats.elapsed_s = now - started
+                            self.on_progress(report)
+                while inflight:
+                    self._complete(*inflight.popleft(), report, scan_id)
+            finally:
+                for cand, _base, fut in inflight:  # interrupted: do not leak descriptors
+                    fut.cancel()
+                    if fut.cancelled():
+                        cand.release()
+        self.store.flush()
+
+    def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
+        report.stats.skipped_unchanged += 1
+        self.store.mark_seen(cand.path, scan_id)
+        if base.matches:
+            st = cand.lstat
+            state = replace(state_from_stat(cand.path, st), sha256=base.sha256) if st else None
+            for match in base.matches:
+                owner = self.owners.name(base.uid)
+                finding = Finding(
+                    cand.path, base.tenant, match, Change.UNCHANGED, state, owner, time.time_ns()
+                )
+                self._report(finding, report)
+
+    def _complete(
+        self,
+        cand: Candidate,
+        base: BaselineRow | None,
+        fut: Future[Inspection],
+        report: ScanReport,
+        scan_id: int,
+    ) -> None:
+        try:
+            insp = fut.result()
+        finally:
+            cand.release()
+        stats = report.stats
+        if insp.state is None or insp.status not in (Status.READ, Status.TOO_LARGE):
+            self._problem(Problem(insp.path, insp.status, insp.reason), report)
+            return
+        state = insp.state
+        if insp.status is Status.TOO_LARGE:
+            stats.skipped_too_large += 1
+            self._problem(Problem(insp.path, insp.status, insp.reason), report, count=False)
+        else:
+            stats.files_read += 1
+            stats.bytes_read += state.size
+        tenant = self.tenants.tenant(state.path, state.uid)
+        if base is None:
+            change = Change.NEW
+            stats.new += 1
+        elif base.sha256 != state.sha256 or state.sha256 is None:
+            change = Change.CHANGED
+            stats.changed += 1
+        else:
+            change = Change.UNCHANGED
+        if change is not Change.UNCHANGED:
+            self._changed(state.path, change, tenant)
+        self.store.record(insp, tenant, self.engine.version, scan_id)
+        known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
+        owner = self.owners.name(state.uid)
+        now = time.time_ns()
+        fresh = []
+        for match in insp.matches:
+            finding = Finding(state.path, tenant, match, change, state, owner, now)
+            self._report(finding, report)
+            if (match.ruleset, match.rule) not in known:
+                fresh.append(finding)
+        if fresh:
+            self.store.add_findings(fresh, scan_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _report(self, finding: Finding, report: ScanReport) -> None:
+        report.findings.append(finding)
+        report.stats.findings += 1
+        if self.on_finding is not None:
+            self.on_finding(finding)
+
+    def _changed(self, path: bytes, change: Change, tenant: str | None) -> None:
+        if self.on_change is not None:
+            self.on_change(ChangeEvent(path, change, tenant))
+
+    def _problem(self, problem: Problem, report: ScanReport, *, count: bool = True) -> None:
+        stats = report.stats
+        if count:
+            if problem.status is Status.SYMLINK:
+                stats.symlinks += 1
+                return  # common and harmless: counted, not listed
+            if problem.status is Status.SPECIAL:
+                stats.special += 1
+            elif problem.status is Status.VANISHED:
+                stats.vanished += 1
+            else:
+                stats.errors += 1
+        if len(report.problems) < MAX_PROBLEMS_LISTED:
+            report.problems.append(problem)
+        else:
+            report.problems_omitted += 1
+
+    def _walker(self, report: ScanReport) -> Walker:
+        return Walker(
+            excludes=self.excludes,
+            one_file_system=self.config.scan.one_file_system,
+            on_problem=lambda p: self._problem(p, report),
+        )
+
+    def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
+        for raw in items:
+            path = paths.absolute(raw)
+            if self.excludes and self.excludes.excluded(path, paths.basename(path)):
+                continue
+            yield from walker.walk(path)  # a directory is walked, a file is one candidate
+
+
+def normalise_roots(roots: Sequence[bytes]) -> list[bytes]:
+    """Absolute, normalised, without duplicates or roots nested in other roots."""
+    absolute = sorted({paths.absolute(r) for r in roots})
+    kept: list[bytes] = []
+    for root in absolute:
+        if not any(paths.is_within(root, k) for k in kept):
+            kept.append(root)
+    return kept
+
+
+def scan(
+    roots: Sequence[bytes | str],
+    *,
+    config: Config | None = None,
+    store: Store | None = None,
+    extra_rules: Sequence[str] = (),
+    use_bundled: bool | None = None,
+    jobs: int = 0,
+    on_finding: FindingCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_change: ChangeCallback | None = None,
+) -> ScanReport:
+    """Scan ``roots`` with the bundled (and configured) rules; the library's front door.
+
+    Without a ``store`` the baseline is kept in memory and forgotten afterwards.
+    """
+    config = config or config_mod.Config()
+    raw_roots = [os.fsencode(r) for r in roots]
+    for root in raw_roots:
+        if not os.path.lexists(root):
+            raise UsageError(f"{paths.display(root)}: no such file or directory")
+    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+    engine = build_engine(config, extra_rules, use_bundled=use_bundled, hashes=hashes)
+    own_store = store is None
+    store = store or Store.memory()
+    try:
+        scanner = Scanner(
+            config=config, engine=engine, store=store, hashes=hashes, jobs=jobs,
+            on_finding=on_finding, on_progress=on_progress, on_change=on_change,
+        )  # fmt: skip
+        return scanner.scan(raw_roots)
+    finally:
+        if own_store:
+            store.close()
+
+
+__all__ = ["ChangeEvent", "FimError", "Scanner", "build_engine", "normalise_roots", "scan"]

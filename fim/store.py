@@ -1,0 +1,329 @@
+"""The SQLite database: baseline of every file, scans, findings.
+
+One process may hold one :class:`Store`; within it a single thread writes (the scanner's
+main loop). Writes are buffered and committed in batches, each batch one transaction, so a
+crash leaves every committed row true and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from fim.errors import StoreError
+from fim.model import Finding, Inspection, RuleMatch, Status
+from fim.schema import MIGRATIONS, SCHEMA_VERSION
+
+BATCH_ROWS = 1000
+BATCH_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineRow:
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ruleset: str | None
+    matches: tuple[RuleMatch, ...]
+    sha256: str | None
+    uid: int
+    mode: int
+    tenant: str | None
+
+    def same_identity(self, st: os.stat_result) -> bool:
+        return (
+            self.dev == st.st_dev
+            and self.ino == st.st_ino
+            and self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+        )
+
+
+def event_id(path: bytes, sha256: str | None, rule: str, ruleset: str) -> str:
+    """Stable id of "this rule on this content at this path", for receivers to de-duplicate."""
+    h = hashlib.sha256(path + b"\0" + (sha256 or "").encode() + b"\0" + f"{ruleset}:{rule}".encode())
+    return h.hexdigest()[:32]
+
+
+def _translate(exc: sqlite3.Error, where: str) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"database {where} is locked by another process (is another fim running?); "
+            "try again later or raise database.busy_timeout"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(
+            f"database {where} is corrupt or not a fim database ({text}); move it aside to "
+            "start a new baseline"
+        )
+    if "readonly" in text or "unable to open" in text:
+        return StoreError(f"database {where} cannot be written ({text})")
+    return StoreError(f"database {where}: {text}")
+
+
+class Store:
+    """Baseline, scans and findings in one SQLite file (or ``:memory:`` for ``--no-db``)."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str):
+        self.conn = conn
+        self.where = where
+        self.db = sqlite_utils.Database(conn)
+        self._pending_files: list[tuple] = []
+        self._pending_seen: list[tuple[int, bytes]] = []
+        self._pending_findings: list[dict] = []
+        self._last_flush = time.monotonic()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> Store:
+        where = os.fspath(path)
+        if where != ":memory:":
+            target = Path(where)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # The baseline names customers' files: readable by the owner only.
+                os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            except OSError as exc:
+                raise StoreError(f"cannot create database {where}: {exc.strerror}") from None
+        try:
+            conn = sqlite3.connect(where, timeout=busy_timeout, check_same_thread=False)
+            store = cls(conn, where)
+            store._prepare()
+        except sqlite3.Error as exc:
+            raise _translate(exc, where) from None
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls.open(":memory:")
+
+    def _prepare(self) -> None:
+        c = self.conn
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.where} has schema {version}, newer than this fim "
+                f"understands ({SCHEMA_VERSION}); upgrade fim"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            version = c.execute("PRAGMA user_version").fetchone()[0]  # re-read under the lock
+            for number in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[number]):
+                    c.execute(statement)
+                c.execute(f"PRAGMA user_version = {number + 1}")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scans -------------------------------------------------------------------------------
+
+    def begin_scan(self, kind: str, roots: Sequence[str], ruleset: str) -> int:
+        with self._guard():
+            cur = self.conn.execute(
+                "INSERT INTO scans(started_ns, kind, roots, ruleset, status) VALUES (?,?,?,?,?)",
+                (time.time_ns(), kind, json.dumps(list(roots)), ruleset, "running"),
+            )
+            self.conn.commit()
+            return int(cur.lastrowid or 0)
+
+    def finish_scan(self, scan_id: int, status: str, stats: dict) -> None:
+        self.flush()
+        with self._guard():
+            self.conn.execute(
+                "UPDATE scans SET finished_ns=?, status=?, stats=? WHERE id=?",
+                (time.time_ns(), status, json.dumps(stats), scan_id),
+            )
+            self.conn.commit()
+
+    # -- baseline ----------------------------------------------------------------------------
+
+    def lookup(self, path: bytes) -> BaselineRow | None:
+        with self._guard():
+            row = self.conn.execute(
+                "SELECT dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode,"
+                " tenant FROM files WHERE path=?",
+                (path,),
+            ).fetchone()
+        if row is None:
+            return None
+        matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[6])) if row[6] else ()
+        return BaselineRow(*row[:6], matches, *row[7:])
+
+    def mark_seen(self, path: bytes, scan_id: int) -> None:
+        self._pending_seen.append((scan_id, path))
+        self._maybe_flush()
+
+    def record(self, inspection: Inspection, tenant: str | None, ruleset: str, scan_id: int) -> None:
+        """Buffer the new baseline row of an inspected file."""
+        state = inspection.state
+        if state is None:
+            return
+        if inspection.matches:
+            verdict = "finding"
+        elif inspection.status is Status.TOO_LARGE:
+            verdict = "too_large"
+        else:
+            verdict = "clean"
+        matches = json.dumps([m.to_record() for m in inspection.matches]) if inspection.matches else None
+        now = time.time_ns()
+        self._pending_files.append(
+            (
+                state.path, tenant, state.dev, state.ino, state.size, state.mode, state.uid,
+                state.gid, state.mtime_ns, state.ctime_ns, state.sha256, state.md5, ruleset,
+                verdict, matches, now, now, scan_id,
+            )
+        )  # fmt: skip
+        self._maybe_flush()
+
+    def add_findings(self, findings: Iterable[Finding], scan_id: int | None) -> None:
+        for f in findings:
+            st = f.state
+            self._pending_findings.append(
+                {
+                    "event_id": event_id(f.path, st.sha256 if st else None, f.match.rule, f.match.ruleset),
+                    "scan_id": scan_id,
+                    "detected_ns": f.detected_ns or time.time_ns(),
+                    "path": f.path,
+                    "tenant": f.tenant,
+                    "rule": f.match.rule,
+                    "ruleset": f.match.ruleset,
+                    "severity": str(f.match.severity),
+                    "description": f.match.description,
+                    "family": f.match.family,
+                    "change": str(f.change),
+                    "sha256": st.sha256 if st else None,
+                    "size": st.size if st else None,
+                    "uid": st.uid if st else None,
+                    "owner": f.owner,
+                }
+            )
+        self._maybe_flush()
+
+    def sweep_deleted(
+        self, scan_id: int, roots: Sequence[bytes], unlisted: Sequence[bytes]
+    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
+        """Remove rows under ``roots`` not seen by ``scan_id``; return what was removed.
+
+        Rows under ``unlisted`` (directories the walk could not enter) are kept: not seeing
+        them is not evidence that they are gone.
+        """
+        self.flush()
+        gone = []
+        with self._guard():
+            for root in roots:
+                for path, tenant, matches in self._rows_under(root, scan_id):
+                    if any(_under(path, u) for u in unlisted):
+                        continue
+                    parsed = tuple(RuleMatch.from_record(r) for r in json.loads(matches)) if matches else ()
+                    gone.append((path, tenant, parsed))
+            with self.conn:
+                self.conn.executemany("DELETE FROM files WHERE path=?", [(g[0],) for g in gone])
+        return gone
+
+    def _rows_under(self, root: bytes, scan_id: int) -> Iterator[tuple[bytes, str | None, str | None]]:
+        prefix = root.rstrip(b"/") + b"/"
+        # '0' is the byte after '/': this range is exactly the paths that start with prefix.
+        upper = prefix[:-1] + b"0"
+        yield from self.conn.execute(
+            "SELECT path, tenant, matches FROM files WHERE seen_scan != ? AND "
+            "(path = ? OR (path >= ? AND path < ?))",
+            (scan_id, root, prefix, upper),
+        ).fetchall()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        pending = len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
+        if pending >= BATCH_ROWS or time.monotonic() - self._last_flush >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit everything buffered in one transaction."""
+        self._last_flush = time.monotonic()
+        if not (self._pending_files or self._pending_seen or self._pending_findings):
+            return
+        files, seen, findings = self._pending_files, self._pending_seen, self._pending_findings
+        self._pending_files, self._pending_seen, self._pending_findings = [], [], []
+        with self._guard(), self.conn:
+            if files:
+                self.conn.executemany(_UPSERT_FILE, files)
+            if seen:
+                self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
+            if findings:
+                self.db["findings"].insert_all(findings)
+
+    def _guard(self) -> _Guard:
+        return _Guard(self.where)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def count(self, table: str) -> int:
+        with self._guard():
+            return self.db[table].count
+
+
+class _Guard:
+    """Turn sqlite3 errors into :class:`StoreError` with a message for the operator."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, typ, exc, tb) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(exc, self.where) from None
+
+
+def _under(path: bytes, directory: bytes) -> bool:
+    return path == directory or path.startswith(directory.rstrip(b"/") + b"/")
+
+
+def _statements(script: str) -> list[str]:
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in code.split(";") if s.strip()]
+
+
+_UPSERT_FILE = """
+INSERT INTO files (path, tenant, dev, ino, size, mode, uid, gid, mtime_ns, ctime_ns, sha256, md5,
+                   ruleset, verdict, matches, first_seen_ns, updated_ns, seen_scan)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(path) DO UPDATE SET
+    tenant=excluded.tenant, dev=excluded.dev, ino=excluded.ino, size=excluded.size,
+    mode=excluded.mode, uid=excluded.uid, gid=excluded.gid, mtime_ns=excluded.mtime_ns,
+    ctime_ns=excluded.ctime_ns, sha256=excluded.sha256, md5=excluded.md5, ruleset=excluded.ruleset,
+    verdict=excluded.verdict, matches=excluded.matches, updated_ns=excluded.updated_ns,
+    seen_scan=excluded.seen_scan
+"""
