@@ -64,13 +64,26 @@ class HashesConfig:
     good: tuple[str, ...] = ()  # files of known-good hashes: suppress findings for that content
 
 
+def _tenant_patterns(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {_kind(value)}")
+    for pattern in value:
+        if "{tenant}" not in pattern or not pattern.startswith("/"):
+            raise ValueError(f"{pattern!r} must be an absolute path pattern with one {{tenant}}")
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class TenantsConfig:
-    patterns: tuple[str, ...] = (
-        "/home/{tenant}/",
-        "/var/www/vhosts/{tenant}/",
-        "/var/www/clients/{tenant}/",
-        "/srv/www/{tenant}/",
+    # Matched against the start of each absolute path; * is one path component, ** any.
+    patterns: tuple[str, ...] = field(
+        default=(
+            "/home/{tenant}/",
+            "/var/www/vhosts/{tenant}/",
+            "/var/www/clients/{tenant}/",
+            "/srv/www/{tenant}/",
+        ),
+        metadata={"parse": _tenant_patterns},
     )
     from_owner: bool = True  # fall back to the file owner's name (uid >= min_uid)
     min_uid: int = 1000
@@ -126,7 +139,7 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
     for key in data:
         if key not in fields:
             hint = difflib.get_close_matches(key, list(fields), n=1)
-            suggestion = f" (did you mean {prefix}{hint[0]!r}?)" if hint else ""
+            suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
             known = ", ".join(sorted(fields))
             problems.append(f"{prefix}{key}: unknown key{suggestion}; known keys: {known}")
     kwargs = {}
@@ -187,7 +200,12 @@ def _kind(value: Any) -> str:
         str: "a string",
         list: "a list",
         dict: "a table",
-    }.get(type(value), type(value).__name__) + f" ({value!r})"
+    }.get(type(value), type(value).__name__) + f" ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def default_state_dir() -> Path:
