@@ -76,7 +76,7 @@ def fim(state_env: dict[str, str]):
     """Run the real ``fim`` command (``python -m fim``) and capture its output."""
 
     def run(*args: str | bytes | os.PathLike, stdin: bytes | None = None, timeout: float = 120) -> Run:
-        argv = [sys.executable, "-m", "fim", *[os.fsencode(a) if not isinstance(a, bytes) else a for a in args]]
+        argv = [sys.executable, "-m", "fim", *[a if isinstance(a, bytes) else os.fsencode(a) for a in args]]
         proc = subprocess.run(argv, input=stdin, capture_output=True, env=state_env, timeout=timeout)
         return Run(proc)
 

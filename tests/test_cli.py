@@ -83,6 +83,7 @@ def test_jsonl_is_one_ecs_event_per_finding(fim, tree, conf, marker_rules):
     assert crit["fim"]["change"] == "new"
     assert "@timestamp" in crit
     assert "path_b64" not in crit["fim"]
+
     # No arrays of objects anywhere (Wazuh cannot decode them).
     def walk(v):
         if isinstance(v, list):
@@ -90,6 +91,7 @@ def test_jsonl_is_one_ecs_event_per_finding(fim, tree, conf, marker_rules):
         elif isinstance(v, dict):
             for x in v.values():
                 walk(x)
+
     walk(crit)
 
 
@@ -245,7 +247,7 @@ def test_rules_check_reports_file_and_line(fim, tmp_path):
     bad = tmp_path / "b.yar"
     bad.write_text("rule x {\n condition: nope\n}\n")
     good = tmp_path / "g.yar"
-    good.write_text("rule g { condition: filename == \"x\" and extension == \".php\" }\n")
+    good.write_text('rule g { condition: filename == "x" and extension == ".php" }\n')
     r = fim("rules", "check", bad, good)
     assert r.code == 2
     assert f"{bad}:2:".encode() in r.err
