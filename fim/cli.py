@@ -18,7 +18,8 @@ import yara
 
 from fim import __version__, hashlists, output, paths, rules
 from fim import config as config_mod
-from fim.config import Config, parse_size
+from fim.config import Config
+from fim.configfields import parse_size
 from fim.errors import FimError, UsageError
 from fim.inspect import Inspector
 from fim.model import Problem

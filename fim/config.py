@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import re
 import tomllib
 import types
 import typing
@@ -17,34 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fim.configfields import describe, size_field
 from fim.errors import ConfigError
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(value: str | int) -> int:
-    """``"32M"`` -> 33554432. Binary units; a bare number is bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as 32M, not a boolean")
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a size cannot be negative")
-        return value
-    m = _SIZE.match(str(value))
-    if not m:
-        raise ValueError(f"expected a size such as 512K, 32M or 2G, not {value!r}")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def _size_field(default: str) -> Any:
-    return field(default=parse_size(default), metadata={"parse": parse_size})
 
 
 @dataclass(frozen=True)
 class ScanConfig:
-    max_file_size: int = _size_field("32M")  # larger files are hashed, not matched
-    max_hash_size: int = _size_field("4G")  # larger (or sparse giant) files are not even hashed
+    max_file_size: int = size_field("32M")  # larger files are hashed, not matched
+    max_hash_size: int = size_field("4G")  # larger (or sparse giant) files are not even hashed
     exclude: tuple[str, ...] = ()
     jobs: int = 0  # 0: one per core
     match_timeout: int = 10  # seconds of YARA matching per file
@@ -66,7 +45,7 @@ class HashesConfig:
 
 def _tenant_patterns(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"expected a list of strings, got {_kind(value)}")
+        raise ValueError(f"expected a list of strings, got {describe(value)}")
     for pattern in value:
         if "{tenant}" not in pattern or not pattern.startswith("/"):
             raise ValueError(f"{pattern!r} must be an absolute path pattern with one {{tenant}}")
@@ -151,6 +130,10 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
         if dataclasses.is_dataclass(typ):
             kwargs[name] = _build(typ, data[name], key + ".", problems)
             continue
+        item = _table_list_item(typ)
+        if item is not None:
+            kwargs[name] = _build_list(item, data[name], key, problems)
+            continue
         try:
             kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"))
         except ValueError as exc:
@@ -158,54 +141,68 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
     return cls(**kwargs)
 
 
+def _table_list_item(typ: Any) -> type | None:
+    """``tuple[SomeSection, ...]``: a TOML array of tables (``[[alerts.sinks]]``)."""
+    if typing.get_origin(typ) is tuple:
+        args = [a for a in typing.get_args(typ) if a is not Ellipsis]
+        if len(args) == 1 and dataclasses.is_dataclass(args[0]):
+            return args[0]
+    return None
+
+
+def _build_list(item: type, value: Any, key: str, problems: list[str]) -> tuple:
+    if not isinstance(value, list):
+        problems.append(f"{key}: expected an array of tables ([[{key}]]), got {describe(value)}")
+        return ()
+    built = []
+    for index, entry in enumerate(value):
+        before = len(problems)
+        obj = _build(item, entry, f"{key}[{index}].", problems)
+        check = getattr(obj, "validate", None)
+        if len(problems) == before and check is not None:
+            problems.extend(f"{key}[{index}].{p}" for p in check())
+        built.append(obj)
+    return tuple(built)
+
+
 def _convert(typ: Any, value: Any, parse: Any) -> Any:
     if parse is not None:
         return parse(value)
+    if typing.get_origin(typ) is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ValueError(f"expected a table of strings, got {describe(value)}")
+        return dict(value)
     origin = typing.get_origin(typ)
     if origin is tuple:
         (item,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
         if not isinstance(value, list):
-            raise ValueError(f"expected a list of {item.__name__}, got {_kind(value)}")
+            raise ValueError(f"expected a list of {item.__name__}, got {describe(value)}")
         return tuple(_convert(item, v, None) for v in value)
     if origin in (types.UnionType, typing.Union):
         return value
     if typ is bool:
         if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {_kind(value)}")
+            raise ValueError(f"expected true or false, got {describe(value)}")
         return value
     if typ is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {_kind(value)}")
+            raise ValueError(f"expected a whole number, got {describe(value)}")
         if value < 0:
             raise ValueError("must not be negative")
         return value
     if typ is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"expected a number, got {_kind(value)}")
+            raise ValueError(f"expected a number, got {describe(value)}")
         if value < 0:
             raise ValueError("must not be negative")
         return float(value)
     if typ is str:
         if not isinstance(value, str):
-            raise ValueError(f"expected a string, got {_kind(value)}")
+            raise ValueError(f"expected a string, got {describe(value)}")
         return value
     raise TypeError(f"config type {typ!r} not supported")  # a bug in fim, not in the file
-
-
-def _kind(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__) + f" ({_short(value)})"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def default_state_dir() -> Path:

@@ -12,7 +12,9 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from fim.hashlists import HashLists
 from fim.model import FileState, Inspection, RuleMatch, Severity, Status
@@ -33,6 +35,22 @@ TIMEOUT_MATCH = RuleMatch(
 )
 
 
+class ContentCheck(Protocol):
+    """A signature-free check of one file (upload-area policy...). Runs in worker threads."""
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the check's behaviour changes; part of the rule-set version."""
+        ...
+
+    def check(self, path: bytes, head: bytes, state: FileState) -> list[RuleMatch]:
+        """``head`` is the whole content, or its first bytes for files too large to match."""
+        ...
+
+
+HEAD_BYTES = 64 << 10
+
+
 @dataclass(frozen=True)
 class Limits:
     max_file_size: int = 32 << 20
@@ -50,8 +68,10 @@ class Inspector:
         hashes: HashLists | None = None,
         limits: Limits | None = None,
         owners: Owners | None = None,
+        checks: Sequence[ContentCheck] = (),
     ):
         self.engine = engine
+        self.checks = tuple(checks)
         self.hashes = hashes or HashLists()
         self.limits = limits or Limits()
         self.owners = owners or Owners()
@@ -91,6 +111,7 @@ class Inspector:
         if len(data) > limits.max_file_size:
             # Too large to match: stream the rest through the hashes, reading each byte once.
             total = len(data)
+            head = data[:HEAD_BYTES]
             del data
             while total <= limits.max_hash_size:
                 chunk = os.read(fd, CHUNK)
@@ -104,8 +125,10 @@ class Inspector:
                 state = _state(path, st)
                 return Inspection(path, Status.TOO_LARGE, state, reason="grew past max_hash_size")
             state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
-            matches = self._hash_matches(state)
-            return Inspection(path, Status.TOO_LARGE, state, matches, "larger than max_file_size")
+            if self.hashes.is_good(state.sha256, state.md5):
+                return Inspection(path, Status.TOO_LARGE, state, (), "larger than max_file_size")
+            matches = [*self._hash_matches(state), *self._checks(path, head, state)]
+            return Inspection(path, Status.TOO_LARGE, state, tuple(matches), "larger than max_file_size")
         state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
         if self.hashes.is_good(state.sha256, state.md5):
             return Inspection(path, Status.READ, state)  # known-good content: nothing to match
@@ -115,11 +138,16 @@ class Inspector:
             matches += self.engine.match(data, externals, limits.match_timeout)
         except MatchTimeout:
             matches.append(TIMEOUT_MATCH)
+        matches += self._checks(path, data, state)
         return Inspection(path, Status.READ, state, tuple(matches))
 
+    def _checks(self, path: bytes, head: bytes, state: FileState) -> list[RuleMatch]:
+        found: list[RuleMatch] = []
+        for check in self.checks:
+            found += check.check(path, head, state)
+        return found
+
     def _hash_matches(self, state: FileState) -> tuple[RuleMatch, ...]:
-        if self.hashes.is_good(state.sha256, state.md5):
-            return ()
         bad = self.hashes.bad_match(state.sha256, state.md5)
         return (bad,) if bad else ()
 

@@ -8,6 +8,7 @@ and the daemon both feed this pipeline; it does not know where a candidate came 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import deque
@@ -20,7 +21,7 @@ from fim import config as config_mod
 from fim import hashlists, paths, rules
 from fim.config import Config
 from fim.errors import FimError, UsageError
-from fim.inspect import Inspector, Limits, state_from_stat
+from fim.inspect import ContentCheck, Inspector, Limits, state_from_stat
 from fim.model import Change, Finding, Inspection, Problem, ScanReport, Status
 from fim.store import BaselineRow, Store
 from fim.tenants import Owners, TenantResolver
@@ -65,6 +66,7 @@ class Scanner:
         engine: rules.RuleEngine,
         store: Store,
         hashes: hashlists.HashLists | None = None,
+        checks: Sequence[ContentCheck] = (),
         jobs: int = 0,
         on_finding: FindingCallback | None = None,
         on_progress: ProgressCallback | None = None,
@@ -80,8 +82,11 @@ class Scanner:
             hashes=hashes,
             limits=Limits(sc.max_file_size, max(sc.max_hash_size, sc.max_file_size), sc.match_timeout),
             owners=owners,
+            checks=checks,
         )
         self.owners = owners
+        # The version recorded with each verdict: rules, hash lists and checks together.
+        self.version = _combined_version(engine.version, [c.version for c in checks])
         self.tenants = TenantResolver(
             config.tenants.patterns,
             from_owner=config.tenants.from_owner,
@@ -99,9 +104,9 @@ class Scanner:
     def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = normalise_roots(roots)
-        report = ScanReport(ruleset_version=self.engine.version, roots=list(roots))
+        report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self._walker(report)
-        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.engine.version)
+        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
         started = time.monotonic()
         status = "failed"
         try:
@@ -121,9 +126,9 @@ class Scanner:
 
         No deletion sweep: a list says nothing about files it does not name.
         """
-        report = ScanReport(ruleset_version=self.engine.version)
+        report = ScanReport(ruleset_version=self.version)
         walker = self._walker(report)
-        scan_id = self.store.begin_scan(kind, [], self.engine.version)
+        scan_id = self.store.begin_scan(kind, [], self.version)
         started = time.monotonic()
         status = "failed"
         try:
@@ -139,7 +144,7 @@ class Scanner:
     def process(
         self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
     ) -> None:
-        version = self.engine.version
+        version = self.version
         stats = report.stats
         max_inflight = self.jobs * 8
         inflight: deque[tuple[Candidate, BaselineRow | None, Future[Inspection]]] = deque()
@@ -223,7 +228,7 @@ class Scanner:
             change = Change.UNCHANGED
         if change is not Change.UNCHANGED:
             self._changed(state.path, change, tenant)
-        self.store.record(insp, tenant, self.engine.version, scan_id)
+        self.store.record(insp, tenant, self.version, scan_id)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
@@ -278,6 +283,13 @@ class Scanner:
             if self.excludes and self.excludes.excluded(path, paths.basename(path)):
                 continue
             yield from walker.walk(path)  # a directory is walked, a file is one candidate
+
+
+def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:
+    if not check_versions:
+        return engine_version
+    digest = hashlib.sha256("\0".join([engine_version, *check_versions]).encode()).hexdigest()
+    return digest[:24]
 
 
 def normalise_roots(roots: Sequence[bytes]) -> list[bytes]:

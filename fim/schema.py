@@ -1,11 +1,13 @@
-"""The database schema as an ordered list of migrations. ``PRAGMA user_version`` is the index.
+"""The database schema: per component, an ordered list of migrations.
 
-Append a migration for every change; never edit one that has shipped.
+Each component (the core baseline, alerts, quarantine...) owns its tables and its migration
+list; the ``schema_migrations`` table records how far each has been applied. Append a
+migration for every change; never edit one that has shipped.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: tuple[str, ...] = (
+CORE: tuple[str, ...] = (
     # 1: baseline, scans, findings
     """
     CREATE TABLE files (
@@ -64,4 +66,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-SCHEMA_VERSION = len(MIGRATIONS)
+# component name -> its migrations. Other modules add their own tuple here.
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "core": CORE,
+}
+
+# Bumped only if the way migrations are tracked changes (PRAGMA user_version holds it).
+SCHEMA_GENERATION = 1

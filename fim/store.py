@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import sqlite_utils
 
 from fim.errors import StoreError
 from fim.model import Finding, Inspection, RuleMatch, Status
-from fim.schema import MIGRATIONS, SCHEMA_VERSION
+from fim.schema import COMPONENTS, SCHEMA_GENERATION
 
 BATCH_ROWS = 1000
 BATCH_SECONDS = 1.0
@@ -78,6 +78,9 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection, where: str):
         self.conn = conn
+        # Called inside the transaction that inserts findings, with the inserted rows (their
+        # ``id`` set): the alert outbox commits its deliveries atomically with the findings.
+        self.finding_hooks: list[Callable[[sqlite3.Connection, list[dict]], None]] = []
         self.where = where
         self.db = sqlite_utils.Database(conn)
         self._pending_files: list[tuple] = []
@@ -114,25 +117,47 @@ class Store:
         c = self.conn
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
-        version = c.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        c.execute("PRAGMA foreign_keys=ON")
+        generation = c.execute("PRAGMA user_version").fetchone()[0]
+        if generation > SCHEMA_GENERATION:
             raise StoreError(
-                f"database {self.where} has schema {version}, newer than this fim "
-                f"understands ({SCHEMA_VERSION}); upgrade fim"
+                f"database {self.where} has schema generation {generation}, newer than this fim "
+                f"understands ({SCHEMA_GENERATION}); upgrade fim"
             )
-        if version == SCHEMA_VERSION:
+        if self._applied() == {name: len(m) for name, m in COMPONENTS.items()}:
             return
         c.execute("BEGIN IMMEDIATE")
         try:
-            version = c.execute("PRAGMA user_version").fetchone()[0]  # re-read under the lock
-            for number in range(version, SCHEMA_VERSION):
-                for statement in _statements(MIGRATIONS[number]):
-                    c.execute(statement)
-                c.execute(f"PRAGMA user_version = {number + 1}")
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER)"
+            )
+            applied = self._applied()  # re-read under the write lock
+            for name, migrations in COMPONENTS.items():
+                done = applied.get(name, 0)
+                if done > len(migrations):
+                    raise StoreError(
+                        f"database {self.where} has {name} schema {done}, newer than this fim "
+                        f"understands ({len(migrations)}); upgrade fim"
+                    )
+                for number in range(done, len(migrations)):
+                    for statement in _statements(migrations[number]):
+                        c.execute(statement)
+                c.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?) ON CONFLICT(component) DO UPDATE "
+                    "SET version=excluded.version",
+                    (name, len(migrations)),
+                )
+            c.execute(f"PRAGMA user_version = {SCHEMA_GENERATION}")
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
+
+    def _applied(self) -> dict[str, int]:
+        try:
+            return dict(self.conn.execute("SELECT component, version FROM schema_migrations").fetchall())
+        except sqlite3.OperationalError:  # no table yet: a new database
+            return {}
 
     def close(self) -> None:
         try:
@@ -281,7 +306,13 @@ class Store:
             if seen:
                 self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
             if findings:
-                self.db["findings"].insert_all(findings)
+                self._insert_findings(findings)
+
+    def _insert_findings(self, rows: list[dict]) -> None:
+        for row in rows:
+            row["id"] = self.conn.execute(_INSERT_FINDING, [row[c] for c in _FINDING_COLUMNS]).lastrowid
+        for hook in self.finding_hooks:
+            hook(self.conn, rows)
 
     def _guard(self) -> _Guard:
         return _Guard(self.where)
@@ -327,3 +358,11 @@ ON CONFLICT(path) DO UPDATE SET
     verdict=excluded.verdict, matches=excluded.matches, updated_ns=excluded.updated_ns,
     seen_scan=excluded.seen_scan
 """
+
+_FINDING_COLUMNS = (
+    "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
+    "description", "family", "change", "sha256", "size", "uid", "owner",
+)  # fmt: skip
+_INSERT_FINDING = (
+    f"INSERT INTO findings ({', '.join(_FINDING_COLUMNS)}) VALUES ({', '.join('?' * len(_FINDING_COLUMNS))})"  # noqa: S608 constant
+)
