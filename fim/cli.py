@@ -338,6 +338,10 @@ def config_check(config_path: str) -> None:
     click.echo(f"ok: {config_path}")
 
 
+# -- command groups that live beside their library modules ---------------------------------------
+# (each module exposes a click group; register it here, one line each)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="fim", standalone_mode=False)

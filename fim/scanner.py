@@ -41,6 +41,9 @@ class ChangeEvent:
 FindingCallback = Callable[[Finding], None]
 ProgressCallback = Callable[[ScanReport], None]
 ChangeCallback = Callable[[ChangeEvent], None]
+# Called in the writer thread with all findings of one file, after its verdict is recorded
+# (new, changed, or unchanged and still there): where responses such as quarantine act.
+Responder = Callable[[list[Finding]], None]
 
 
 def build_engine(
@@ -71,8 +74,10 @@ class Scanner:
         on_finding: FindingCallback | None = None,
         on_progress: ProgressCallback | None = None,
         on_change: ChangeCallback | None = None,
+        responders: Sequence[Responder] = (),
     ):
         self.config = config
+        self.responders = tuple(responders)
         self.engine = engine
         self.store = store
         owners = Owners()
@@ -232,14 +237,13 @@ class Scanner:
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
-        fresh = []
-        for match in insp.matches:
-            finding = Finding(state.path, tenant, match, change, state, owner, now)
+        found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
+        for finding in found:
             self._report(finding, report)
-            if (match.ruleset, match.rule) not in known:
-                fresh.append(finding)
+        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
         if fresh:
             self.store.add_findings(fresh, scan_id)
+        self._respond(found)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -248,6 +252,11 @@ class Scanner:
         report.stats.findings += 1
         if self.on_finding is not None:
             self.on_finding(finding)
+
+    def _respond(self, found: list[Finding]) -> None:
+        if found:
+            for responder in self.responders:
+                responder(found)
 
     def _changed(self, path: bytes, change: Change, tenant: str | None) -> None:
         if self.on_change is not None:
