@@ -204,6 +204,7 @@ def scan(
             else:
                 report = scanner.scan(raw_roots)
         finally:
+            scanner.close()
             if progress:
                 progress.clear()
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -103,6 +103,10 @@ class Scanner:
         self.on_finding = on_finding
         self.on_progress = on_progress
         self.on_change = on_change
+        self._pool: ThreadPoolExecutor | None = None
+        self._done: queue.SimpleQueue[tuple[Candidate, BaselineRow | None, Inspection]] = queue.SimpleQueue()
+        self._inflight = 0
+        self._max_inflight = self.jobs * 8
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -145,46 +149,89 @@ class Scanner:
         return report
 
     # -- the pipeline ------------------------------------------------------------------------
+    #
+    # ``submit`` consults the baseline and hands files to the pool; workers put finished
+    # inspections on ``_done``; ``collect`` records them. Only the thread that calls submit and
+    # collect touches the store, so there is one writer.
 
     def process(
         self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
     ) -> None:
-        version = self.version
+        """Run every candidate through the pipeline and wait for all verdicts."""
         stats = report.stats
-        max_inflight = self.jobs * 8
-        inflight: deque[tuple[Candidate, BaselineRow | None, Future[Inspection]]] = deque()
         next_progress = 0.0
-        with ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect") as pool:
+        try:
+            for cand in candidates:
+                self.submit(cand, report, scan_id)
+                self.collect(report, scan_id)
+                if self.on_progress is not None:
+                    now = time.monotonic()
+                    if now >= next_progress:
+                        next_progress = now + PROGRESS_INTERVAL
+                        stats.elapsed_s = now - started
+                        self.on_progress(report)
+            self.drain(report, scan_id)
+        finally:
+            self.store.flush()
+
+    def submit(self, cand: Candidate, report: ScanReport, scan_id: int) -> None:
+        """Record an unchanged file at once, or queue the file for inspection.
+
+        Blocks (collecting verdicts) while the number of files in flight is at its bound.
+        """
+        report.stats.files_seen += 1
+        base = self.store.lookup(cand.path)
+        if (
+            base is not None
+            and cand.lstat is not None
+            and base.ruleset == self.version
+            and base.same_identity(cand.lstat)
+        ):
+            cand.release()
+            self._unchanged(cand, base, report, scan_id)
+            return
+        while self._inflight >= self._max_inflight:
+            self._complete(*self._done.get(), report, scan_id)
+        self._inflight += 1
+        self._executor().submit(self._work, cand, base)
+
+    def collect(self, report: ScanReport, scan_id: int, timeout: float = 0.0) -> int:
+        """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
+        done = 0
+        while self._inflight:
             try:
-                for cand in candidates:
-                    stats.files_seen += 1
-                    base = self.store.lookup(cand.path)
-                    if (
-                        base is not None
-                        and cand.lstat is not None
-                        and base.ruleset == version
-                        and base.same_identity(cand.lstat)
-                    ):
-                        cand.release()
-                        self._unchanged(cand, base, report, scan_id)
-                    else:
-                        inflight.append((cand, base, pool.submit(self.inspector.inspect, cand)))
-                        while len(inflight) >= max_inflight:
-                            self._complete(*inflight.popleft(), report, scan_id)
-                    if self.on_progress is not None:
-                        now = time.monotonic()
-                        if now >= next_progress:
-                            next_progress = now + PROGRESS_INTERVAL
-                            stats.elapsed_s = now - started
-                            self.on_progress(report)
-                while inflight:
-                    self._complete(*inflight.popleft(), report, scan_id)
-            finally:
-                for cand, _base, fut in inflight:  # interrupted: do not leak descriptors
-                    fut.cancel()
-                    if fut.cancelled():
-                        cand.release()
-        self.store.flush()
+                item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
+            except queue.Empty:
+                break
+            self._complete(*item, report, scan_id)
+            done += 1
+        return done
+
+    def drain(self, report: ScanReport, scan_id: int) -> None:
+        while self._inflight:
+            self._complete(*self._done.get(), report, scan_id)
+
+    @property
+    def inflight(self) -> int:
+        return self._inflight
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
+        return self._pool
+
+    def _work(self, cand: Candidate, base: BaselineRow | None) -> None:
+        """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
+        try:
+            insp = self.inspector.inspect(cand)
+        except Exception as exc:
+            insp = Inspection(cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
+        self._done.put((cand, base, insp))
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
@@ -192,25 +239,20 @@ class Scanner:
         if base.matches:
             st = cand.lstat
             state = replace(state_from_stat(cand.path, st), sha256=base.sha256) if st else None
-            for match in base.matches:
-                owner = self.owners.name(base.uid)
-                finding = Finding(
-                    cand.path, base.tenant, match, Change.UNCHANGED, state, owner, time.time_ns()
-                )
+            owner = self.owners.name(base.uid)
+            now = time.time_ns()
+            found = [
+                Finding(cand.path, base.tenant, m, Change.UNCHANGED, state, owner, now) for m in base.matches
+            ]
+            for finding in found:
                 self._report(finding, report)
+            self._respond(found)
 
     def _complete(
-        self,
-        cand: Candidate,
-        base: BaselineRow | None,
-        fut: Future[Inspection],
-        report: ScanReport,
-        scan_id: int,
+        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int
     ) -> None:
-        try:
-            insp = fut.result()
-        finally:
-            cand.release()
+        self._inflight -= 1
+        cand.release()
         stats = report.stats
         if insp.state is None or insp.status not in (Status.READ, Status.TOO_LARGE):
             self._problem(Problem(insp.path, insp.status, insp.reason), report)
@@ -341,7 +383,10 @@ def scan(
             config=config, engine=engine, store=store, hashes=hashes, jobs=jobs,
             on_finding=on_finding, on_progress=on_progress, on_change=on_change,
         )  # fmt: skip
-        return scanner.scan(raw_roots)
+        try:
+            return scanner.scan(raw_roots)
+        finally:
+            scanner.close()
     finally:
         if own_store:
             store.close()
