@@ -75,12 +75,26 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class DaemonConfig:
+    # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
+    roots: tuple[str, ...] = ()
+    settle_seconds: float = 0.2  # scan this long after a file's last close
+    max_delay_seconds: float = 2.0  # ...but never later than this after its first event
+    max_pending: int = 100_000  # more waiting paths than this: drop them and rescan instead
+    glob_refresh_seconds: float = 5.0  # how often root globs are expanded again
+    rescan_seconds: float = 300.0  # how often roots that cannot be watched are rescanned
+    retention_seconds: float = 3600.0  # how often retention is applied
+    status_file: str = ""  # "" = status.json next to the database
+
+
+@dataclass(frozen=True)
 class Config:
     scan: ScanConfig = field(default_factory=ScanConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     hashes: HashesConfig = field(default_factory=HashesConfig)
     tenants: TenantsConfig = field(default_factory=TenantsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
     source: str = field(default="<defaults>", metadata={"internal": True})
 
 

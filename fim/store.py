@@ -258,10 +258,12 @@ class Store:
     def sweep_deleted(
         self, scan_id: int, roots: Sequence[bytes], unlisted: Sequence[bytes]
     ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
-        """Remove rows under ``roots`` not seen by ``scan_id``; return what was removed.
+        """Remove rows under ``roots`` not seen since ``scan_id`` began; return what was removed.
 
-        Rows under ``unlisted`` (directories the walk could not enter) are kept: not seeing
-        them is not evidence that they are gone.
+        Scan ids only grow, and anything seen after this scan began (by this scan, or by an
+        event while it ran) carries an id at least as large, so ``seen_scan < scan_id`` is
+        exactly "not seen since". Rows under ``unlisted`` (directories the walk could not
+        enter) are kept: not seeing them is not evidence that they are gone.
         """
         self.flush()
         gone = []
@@ -281,10 +283,33 @@ class Store:
         # '0' is the byte after '/': this range is exactly the paths that start with prefix.
         upper = prefix[:-1] + b"0"
         yield from self.conn.execute(
-            "SELECT path, tenant, matches FROM files WHERE seen_scan != ? AND "
+            "SELECT path, tenant, matches FROM files WHERE seen_scan < ? AND "
             "(path = ? OR (path >= ? AND path < ?))",
             (scan_id, root, prefix, upper),
         ).fetchall()
+
+    def delete_under(self, path: bytes) -> list[tuple[bytes, str | None]]:
+        """Forget a path that is gone: the file itself, or everything below a directory."""
+        self.flush()  # a buffered row for this path must not come back after the delete
+        prefix = path.rstrip(b"/") + b"/"
+        where = "path = ? OR (path >= ? AND path < ?)"
+        args = (path, prefix, prefix[:-1] + b"0")
+        with self._guard(), self.conn:
+            gone = self.conn.execute(f"SELECT path, tenant FROM files WHERE {where}", args).fetchall()  # noqa: S608
+            if gone:
+                self.conn.execute(f"DELETE FROM files WHERE {where}", args)  # noqa: S608
+        return [(p, t) for p, t in gone]
+
+    def findings_by_tenant(self, since_ns: int) -> dict[str | None, int]:
+        with self._guard():
+            rows = self.conn.execute(
+                "SELECT tenant, COUNT(*) FROM findings WHERE detected_ns >= ? GROUP BY tenant", (since_ns,)
+            ).fetchall()
+        return dict(rows)
+
+    def latest_scan_id(self) -> int:
+        with self._guard():
+            return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM scans").fetchone()[0])
 
     # -- writing -----------------------------------------------------------------------------
 

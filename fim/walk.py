@@ -131,6 +131,68 @@ class Walker:
             return
         yield from self._walk_from(DirHandle(fd, root), st.st_dev)
 
+    def walk_beneath(self, root: bytes, path: bytes) -> Iterator[Candidate]:
+        """Walk ``path`` (a file or directory inside ``root``) opening every component below
+        ``root`` with ``O_NOFOLLOW``: a directory swapped for a symlink is never followed out.
+
+        Used for paths from events, which arrive without the walk that verifies their parents.
+        A path that no longer exists yields nothing and reports nothing (its deletion is news,
+        not a problem).
+        """
+        if path == root or not paths.is_within(path, root):
+            yield from self.walk(path if path == root else root)
+            return
+        parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
+        try:
+            fd = os.open(root, DIR_FLAGS)
+        except OSError as exc:
+            self._problem(root, exc)
+            return
+        handle = DirHandle(fd, root)
+        try:
+            current = root.rstrip(b"/")
+            for part in parts[:-1]:
+                current += b"/" + part
+                if self._excludes and self._excludes.excluded(current, part):
+                    return
+                child = self._open_dir_quietly(handle, part, current)
+                if child is None:
+                    return
+                handle.release()
+                handle = child
+            name = parts[-1]
+            if self._excludes and self._excludes.excluded(path, name):
+                return
+            try:
+                st = os.stat(name, dir_fd=handle.fd, follow_symlinks=False)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    self._problem(path, exc)
+                return
+            if stat.S_ISREG(st.st_mode):
+                yield Candidate(path, name, handle.acquire(), st)
+            elif stat.S_ISDIR(st.st_mode):
+                child = self._open_dir_quietly(handle, name, path)
+                if child is not None:
+                    yield from self._walk_from(child, st.st_dev)
+            else:
+                self._on_problem(_special(path, st.st_mode))
+        finally:
+            handle.release()
+
+    def _open_dir_quietly(self, parent: DirHandle, name: bytes, path: bytes) -> DirHandle | None:
+        try:
+            return DirHandle(os.open(name, DIR_FLAGS, dir_fd=parent.fd), path)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                reason = "a directory in the path is a symlink or file (not followed)"
+                self._on_problem(Problem(path, Status.SYMLINK, reason))
+            else:
+                self._problem(path, exc)
+            return None
+
     def _walk_from(self, top: DirHandle, device: int) -> Iterator[Candidate]:
         # Stack of directories still to list; each holds a reference to its parent's handle.
         stack: list[tuple[DirHandle, bytes, bytes] | DirHandle] = [top]
