@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import yara
 
-from fim import __version__, hashlists, output, paths, rules
+from fim import __version__, hashlists, output, paths, rules, service_cli
 from fim import config as config_mod
 from fim.config import Config
 from fim.configfields import parse_size
@@ -341,6 +341,8 @@ def config_check(config_path: str) -> None:
 
 # -- command groups that live beside their library modules ---------------------------------------
 # (each module exposes a click group; register it here, one line each)
+cli.add_command(service_cli.daemon_command)
+cli.add_command(service_cli.status_command)
 
 
 def main(argv: list[str] | None = None) -> None:

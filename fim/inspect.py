@@ -105,6 +105,10 @@ class Inspector:
         if st.st_size > limits.max_hash_size:
             state = _state(path, st)
             return Inspection(path, Status.TOO_LARGE, state, reason="larger than max_hash_size")
+        if st.st_size > limits.max_file_size and st.st_blocks * 512 < st.st_size // 2:
+            # Mostly holes: cheap for anyone to create at any apparent size, slow to hash.
+            state = _state(path, st)
+            return Inspection(path, Status.TOO_LARGE, state, reason="sparse file larger than max_file_size")
         data = _read_upto(fd, limits.max_file_size + 1, st.st_size)
         sha = hashlib.sha256(data)
         md5 = hashlib.md5(data, usedforsecurity=False) if want_md5 else None

@@ -148,6 +148,7 @@ class Problem:
     path: bytes
     status: Status
     reason: str
+    always_list: bool = False  # e.g. a symlink the operator named: say it was not scanned
 
 
 @dataclass(slots=True)

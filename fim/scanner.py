@@ -104,7 +104,7 @@ class Scanner:
         self.on_progress = on_progress
         self.on_change = on_change
         self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[tuple[Candidate, BaselineRow | None, Inspection]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
         self._inflight = 0
         self._max_inflight = self.jobs * 8
 
@@ -114,7 +114,7 @@ class Scanner:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = normalise_roots(roots)
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
-        walker = self._walker(report)
+        walker = self.walker(report)
         scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
         started = time.monotonic()
         status = "failed"
@@ -136,7 +136,7 @@ class Scanner:
         No deletion sweep: a list says nothing about files it does not name.
         """
         report = ScanReport(ruleset_version=self.version)
-        walker = self._walker(report)
+        walker = self.walker(report)
         scan_id = self.store.begin_scan(kind, [], self.version)
         started = time.monotonic()
         status = "failed"
@@ -163,14 +163,14 @@ class Scanner:
         try:
             for cand in candidates:
                 self.submit(cand, report, scan_id)
-                self.collect(report, scan_id)
+                self.collect()
                 if self.on_progress is not None:
                     now = time.monotonic()
                     if now >= next_progress:
                         next_progress = now + PROGRESS_INTERVAL
                         stats.elapsed_s = now - started
                         self.on_progress(report)
-            self.drain(report, scan_id)
+            self.drain()
         finally:
             self.store.flush()
 
@@ -191,11 +191,11 @@ class Scanner:
             self._unchanged(cand, base, report, scan_id)
             return
         while self._inflight >= self._max_inflight:
-            self._complete(*self._done.get(), report, scan_id)
+            self._complete(*self._done.get())
         self._inflight += 1
-        self._executor().submit(self._work, cand, base)
+        self._executor().submit(self._work, cand, base, report, scan_id)
 
-    def collect(self, report: ScanReport, scan_id: int, timeout: float = 0.0) -> int:
+    def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
         done = 0
         while self._inflight:
@@ -203,13 +203,13 @@ class Scanner:
                 item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
             except queue.Empty:
                 break
-            self._complete(*item, report, scan_id)
+            self._complete(*item)
             done += 1
         return done
 
-    def drain(self, report: ScanReport, scan_id: int) -> None:
+    def drain(self) -> None:
         while self._inflight:
-            self._complete(*self._done.get(), report, scan_id)
+            self._complete(*self._done.get())
 
     @property
     def inflight(self) -> int:
@@ -225,13 +225,13 @@ class Scanner:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
         return self._pool
 
-    def _work(self, cand: Candidate, base: BaselineRow | None) -> None:
+    def _work(self, cand: Candidate, base: BaselineRow | None, report: ScanReport, scan_id: int) -> None:
         """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
         try:
             insp = self.inspector.inspect(cand)
         except Exception as exc:
             insp = Inspection(cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((cand, base, insp))
+        self._done.put((cand, base, insp, report, scan_id))
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
@@ -309,7 +309,8 @@ class Scanner:
         if count:
             if problem.status is Status.SYMLINK:
                 stats.symlinks += 1
-                return  # common and harmless: counted, not listed
+                if not problem.always_list:
+                    return  # common and harmless: counted, not listed
             if problem.status is Status.SPECIAL:
                 stats.special += 1
             elif problem.status is Status.VANISHED:
@@ -321,7 +322,8 @@ class Scanner:
         else:
             report.problems_omitted += 1
 
-    def _walker(self, report: ScanReport) -> Walker:
+    def walker(self, report: ScanReport) -> Walker:
+        """A walker that reports its problems into ``report``."""
         return Walker(
             excludes=self.excludes,
             one_file_system=self.config.scan.one_file_system,
@@ -333,7 +335,12 @@ class Scanner:
             path = paths.absolute(raw)
             if self.excludes and self.excludes.excluded(path, paths.basename(path)):
                 continue
-            yield from walker.walk(path)  # a directory is walked, a file is one candidate
+            # Every component below / opened with O_NOFOLLOW: a listed path whose directory a
+            # customer swapped for a symlink is not followed. List real paths (realpath).
+            yield from walker.walk_beneath(b"/", path)
+
+
+_Done = tuple[Candidate, "BaselineRow | None", Inspection, ScanReport, int]
 
 
 def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:

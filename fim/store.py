@@ -314,24 +314,36 @@ class Store:
     # -- writing -----------------------------------------------------------------------------
 
     def _maybe_flush(self) -> None:
-        pending = len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
-        if pending >= BATCH_ROWS or time.monotonic() - self._last_flush >= BATCH_SECONDS:
+        if self.pending >= BATCH_ROWS or time.monotonic() - self._last_flush >= BATCH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
-        """Commit everything buffered in one transaction."""
+        """Commit everything buffered in one transaction.
+
+        If the commit fails (database locked past the busy timeout, disk full), the rows stay
+        buffered for the next attempt and the error is raised: nothing is lost in between.
+        """
         self._last_flush = time.monotonic()
-        if not (self._pending_files or self._pending_seen or self._pending_findings):
-            return
         files, seen, findings = self._pending_files, self._pending_seen, self._pending_findings
+        if not (files or seen or findings):
+            return
+        try:
+            with self._guard(), self.conn:
+                if files:
+                    self.conn.executemany(_UPSERT_FILE, files)
+                if seen:
+                    self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
+                if findings:
+                    self._insert_findings(findings)
+        except BaseException:
+            for row in findings:
+                row.pop("id", None)  # ids of a rolled-back insert mean nothing
+            raise
         self._pending_files, self._pending_seen, self._pending_findings = [], [], []
-        with self._guard(), self.conn:
-            if files:
-                self.conn.executemany(_UPSERT_FILE, files)
-            if seen:
-                self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
-            if findings:
-                self._insert_findings(findings)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
 
     def _insert_findings(self, rows: list[dict]) -> None:
         for row in rows:

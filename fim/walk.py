@@ -120,6 +120,10 @@ class Walker:
         if stat.S_ISREG(st.st_mode):
             yield Candidate(root, paths.basename(root), None, st)
             return
+        if stat.S_ISLNK(st.st_mode):
+            reason = "a symlink given as a path is not followed: name its target instead"
+            self._on_problem(Problem(root, Status.SYMLINK, reason, always_list=True))
+            return
         if not stat.S_ISDIR(st.st_mode):
             self._on_problem(_special(root, st.st_mode))
             return
@@ -139,8 +143,11 @@ class Walker:
         A path that no longer exists yields nothing and reports nothing (its deletion is news,
         not a problem).
         """
-        if path == root or not paths.is_within(path, root):
-            yield from self.walk(path if path == root else root)
+        path = os.path.normpath(path)  # no "..", "." or "//" may steer the walk
+        if path == root:
+            yield from self.walk(root)
+            return
+        if not paths.is_within(path, root):
             return
         parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
         try:

@@ -1,0 +1,421 @@
+"""The ``fim daemon`` lifecycle: config, watches, catch-up, events, signals, reload, health.
+
+One thread does the work: it takes due paths from the watch, slices of any walk in progress
+(catch-up, rescans, new roots), feeds them to the scanner pipeline, records verdicts, and pings
+systemd's watchdog as it goes -- so a stuck loop stops the pings and systemd restarts us.
+Watches go in before the catch-up walk, so nothing written during the walk is missed, and the
+baseline makes the walk skip what an event already scanned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fim import __version__, hashlists, paths
+from fim import config as config_mod
+from fim.config import Config
+from fim.errors import ConfigError, FimError, RuleError, StoreError
+from fim.model import Change, Finding, Problem, RuleMatch, ScanReport, Severity, Status
+from fim.scanner import Scanner, build_engine
+from fim.sdnotify import Notifier
+from fim.store import Store
+from fim.walk import Candidate, Walker
+from fim.watch import Coalescer, Watches, inotify_limits, paths_under
+
+EX_CONFIG = 78
+WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again
+STATUS_EVERY = 2.0
+
+
+@dataclass
+class WalkJob:
+    kind: str  # catch-up | rescan | new-root | overflow | rules-changed
+    roots: list[bytes]
+    scan_id: int
+    walker: Walker
+    iterator: Iterator[Candidate]
+    report: ScanReport
+    started: float = field(default_factory=time.time)
+
+
+def status_path(config: Config) -> Path:
+    if config.daemon.status_file:
+        return Path(config.daemon.status_file)
+    return config_mod.database_path(config).parent / "status.json"
+
+
+class Daemon:
+    def __init__(self, config_path: str | None, *, log: Any, notifier: Notifier | None = None):
+        self.config_path = config_path
+        self.log = log
+        self.notifier = notifier or Notifier()
+        self.wake = threading.Event()
+        self._stop = False
+        self._reload = False
+        self._jobs: deque[WalkJob] = deque()  # background walks, oldest first
+        self._event_walks: deque[tuple[Iterator[Candidate], Walker]] = deque()
+        self._events_report = ScanReport()
+        self._last_catchup: dict[str, Any] = {}
+        self._last_error = ""
+        self._started = time.time()
+        self._ready = False
+        self._next: dict[str, float] = {}
+
+    # -- start and stop ------------------------------------------------------------------------
+
+    def run(self) -> int:
+        try:
+            self._load_initial()
+        except (ConfigError, RuleError) as exc:
+            self.log.error("bad configuration, not starting", error=str(exc))
+            return EX_CONFIG
+        except FimError as exc:
+            self.log.error("cannot start", error=str(exc))
+            return 1
+        self._install_signals()
+        try:
+            self._start_watching()
+            self._loop()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _load_initial(self) -> None:
+        self.config = config_mod.load(self.config_path)
+        if not self.config.daemon.roots:
+            raise ConfigError(self.config.source, ["daemon.roots: no directories to watch"])
+        db = config_mod.database_path(self.config)
+        self.store = Store.open(db, busy_timeout=self.config.database.busy_timeout)
+        self.scanner = self._build_scanner(self.config)
+        self.coalescer = Coalescer(
+            settle=self.config.daemon.settle_seconds,
+            max_delay=self.config.daemon.max_delay_seconds,
+            max_pending=self.config.daemon.max_pending,
+            wake=self.wake,
+        )
+        self.watches = Watches(self.config.daemon.roots, self.coalescer)
+        roots = list(self.config.daemon.roots)
+        self.daemon_scan = self.store.begin_scan("daemon", roots, self.scanner.version)
+        self._event_scan = self.daemon_scan
+
+    def _build_scanner(self, config: Config) -> Scanner:
+        hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+        cache = config_mod.database_path(config).parent / "cache"
+        engine = build_engine(config, cache_dir=cache, hashes=hashes)
+        return Scanner(config=config, engine=engine, store=self.store, hashes=hashes, on_finding=self._found)
+
+    def _install_signals(self) -> None:
+        def stop(_signo: int, _frame: object) -> None:
+            self._stop = True
+            self.wake.set()
+
+        def reload(_signo: int, _frame: object) -> None:
+            self._reload = True
+            self.wake.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
+
+    def _start_watching(self) -> None:
+        self.notifier.status("placing watches")
+        self.watches.start()
+        roots, failures = self.watches.refresh()
+        for failure in failures:
+            self._coverage_lost(failure.root, failure.reason)
+        self._ready = True
+        watched = len(self.watches.watched)
+        self.notifier.ready(f"watching {watched} root(s); catching up")
+        self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched))
+        if roots:
+            self._start_walk("catch-up", roots)
+        self._write_status()
+
+    def _shutdown(self) -> None:
+        self.notifier.stopping()
+        self.log.info("stopping")
+        try:
+            self.watches.stop()
+        except Exception as exc:  # stopping must go on
+            self.log.warning("stopping watches failed", error=repr(exc))
+        # In-flight inspections finish (each is bounded by the match timeout); walks and
+        # pending events are not persisted: the catch-up walk at the next start covers them.
+        self.scanner.drain()
+        for job in self._jobs:
+            self.store.finish_scan(job.scan_id, "interrupted", job.report.stats.as_dict())
+        self.store.finish_scan(self.daemon_scan, "done", self._events_report.stats.as_dict())
+        self.scanner.close()
+        self.store.close()
+        self._write_status(state="stopped")
+        self.notifier.close()
+
+    # -- the work loop -------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop:
+            self.notifier.ping()
+            try:
+                if self._step():
+                    continue
+                self.store.flush()
+            except StoreError as exc:
+                # Locked or full: buffered rows are kept and retried. While this lasts the
+                # loop still pings; a loop blocked for good stops pinging and systemd acts.
+                self._last_error = str(exc)
+                self.log.error("database write failed; will retry", error=str(exc))
+                self.wake.wait(1.0)
+                continue
+            self._wait()
+
+    def _step(self) -> bool:
+        """One round of work; True when there may be more to do right away."""
+        if self._reload:
+            self._reload = False
+            self._do_reload()
+        self._periodic()
+        busy = self._take_events()
+        busy |= self._take_walks()
+        self.scanner.collect()
+        self._trim_report()
+        if not busy and self.scanner.inflight:
+            self.scanner.collect(timeout=0.05)
+            busy = True
+        return busy
+
+    def _wait(self) -> None:
+        now = time.monotonic()
+        deadline = min(self._next.values(), default=now + 1.0)
+        due = self.coalescer.next_due()
+        if due is not None:
+            deadline = min(deadline, due)
+        if self.notifier.watchdog_interval:
+            deadline = min(deadline, now + self.notifier.watchdog_interval / 2)
+        self.wake.wait(timeout=max(0.0, min(deadline - now, 1.0)))
+        self.wake.clear()
+
+    def _take_events(self) -> bool:
+        due = self.coalescer.pop_due(limit=2000)
+        for path in due:
+            self._event(path)
+        busy = bool(due)
+        budget = WALK_SLICE
+        while self._event_walks and budget > 0:
+            iterator, _walker = self._event_walks[0]
+            for cand in iterator:
+                self.scanner.submit(cand, self._events_report, self._event_scan)
+                budget -= 1
+                if budget == 0:
+                    break
+            else:
+                self._event_walks.popleft()
+            busy = True
+        return busy
+
+    def _event(self, path: bytes) -> None:
+        roots = [*self.watches.watched, *self.watches.unwatched]
+        root = paths_under(path, roots)
+        if root is None:
+            return
+        if not os.path.lexists(path):
+            for gone, tenant in self.store.delete_under(path):
+                self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
+            return
+        walker = self.scanner.walker(self._events_report)
+        self._event_walks.append((walker.walk_beneath(root, path), walker))
+
+    def _take_walks(self) -> bool:
+        if not self._jobs:
+            return False
+        job = self._jobs[0]
+        for taken, cand in enumerate(job.iterator, 1):
+            self.scanner.submit(cand, job.report, job.scan_id)
+            if taken >= WALK_SLICE:
+                return True
+        self._finish_walk(self._jobs.popleft())
+        return True
+
+    def _start_walk(self, kind: str, roots: list[bytes]) -> None:
+        report = ScanReport(ruleset_version=self.scanner.version, roots=roots)
+        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.scanner.version)
+        self._event_scan = scan_id  # events from now on count as "seen since" this walk began
+        walker = self.scanner.walker(report)
+        iterator = (c for root in roots for c in walker.walk(root))
+        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report))
+        self.notifier.status(f"{kind} of {len(roots)} root(s)")
+        self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
+
+    def _finish_walk(self, job: WalkJob) -> None:
+        self.scanner.drain()  # every verdict of this walk recorded before the deletion sweep
+        stats = job.report.stats
+        for gone, tenant, _m in self.store.sweep_deleted(job.scan_id, job.roots, job.walker.unlisted):
+            stats.deleted += 1
+            self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
+        stats.elapsed_s = round(time.time() - job.started, 3)
+        self.store.finish_scan(job.scan_id, "done", stats.as_dict())
+        self._last_catchup = {
+            "kind": job.kind,
+            "started": job.started,
+            "finished": time.time(),
+            "stats": stats.as_dict(),
+        }
+        summary = f"{stats.files_seen} files, {stats.findings} findings"
+        self.notifier.status(f"watching; last {job.kind}: {summary}")
+        self.log.info("walk finished", kind=job.kind, **stats.as_dict())
+        self._write_status()
+
+    def _trim_report(self) -> None:
+        # The daemon reports findings as they come (``_found``); it keeps no growing lists.
+        for report in [self._events_report, *(j.report for j in self._jobs)]:
+            for problem in report.problems:
+                self._log_problem(problem)
+            report.findings.clear()
+            report.problems.clear()
+
+    # -- periodic work -------------------------------------------------------------------------
+
+    def _periodic(self) -> None:
+        now = time.monotonic()
+        d = self.config.daemon
+        if self._due("globs", now, d.glob_refresh_seconds):
+            new, failures = self.watches.refresh()
+            for failure in failures:
+                self._coverage_lost(failure.root, failure.reason)
+            if new:
+                self.log.info("new roots", roots=[paths.display(r) for r in new])
+                self._start_walk("new-root", new)
+            dead = self.watches.dead_roots()
+            if dead:
+                self._coverage_lost(dead[0], "a watch stopped; watched again and rescanned")
+                self._start_walk("rescan", dead)
+        if self.coalescer.take_overflow():
+            self.log.warning("event queue overflowed; rescanning every root")
+            self._last_error = "event queue overflowed; rescanned"
+            self._start_walk("overflow", [*self.watches.watched, *self.watches.unwatched])
+        if self.watches.unwatched and self._due("rescan", now, d.rescan_seconds):
+            healed = self.watches.retry_unwatched()
+            targets = list(self.watches.unwatched) + healed
+            if targets and not any(j.kind == "rescan" for j in self._jobs):
+                self._start_walk("rescan", targets)
+        if self._due("status", now, STATUS_EVERY):
+            self._write_status()
+
+    def _due(self, name: str, now: float, interval: float) -> bool:
+        if now >= self._next.get(name, 0.0):
+            self._next[name] = now + max(interval, 0.1)
+            return True
+        return False
+
+    # -- reload --------------------------------------------------------------------------------
+
+    def _do_reload(self) -> None:
+        self.notifier.reloading()
+        self.log.info("reloading configuration and rules")
+        try:
+            config = config_mod.load(self.config_path)
+            if not config.daemon.roots:
+                raise ConfigError(config.source, ["daemon.roots: no directories to watch"])
+            scanner = self._build_scanner(config)
+        except FimError as exc:
+            self._last_error = f"reload failed: {exc}"
+            self.log.error("reload failed; keeping the running configuration and rules", error=str(exc))
+            self.notifier.ready("reload failed; running with the previous configuration")
+            return
+        if config_mod.database_path(config) != config_mod.database_path(self.config):
+            self.log.warning("database.path changed: takes effect at the next restart")
+        self.scanner.drain()
+        old, self.scanner, self.config = self.scanner, scanner, config
+        old.close()
+        self.coalescer.settle = config.daemon.settle_seconds
+        self.coalescer.max_delay = config.daemon.max_delay_seconds
+        self.coalescer.max_pending = config.daemon.max_pending
+        if tuple(config.daemon.roots) != self.watches.patterns:
+            self.watches.patterns = tuple(config.daemon.roots)
+            self._next.pop("globs", None)
+        if scanner.version != old.version:
+            # New rules: match what is already on disk against them, not only new files.
+            self._start_walk("rules-changed", [*self.watches.watched, *self.watches.unwatched])
+        self.notifier.ready("reloaded")
+        self.log.info("reloaded", ruleset=scanner.version)
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def _found(self, finding: Finding) -> None:
+        if finding.change is Change.UNCHANGED and finding.match.ruleset != "fim":
+            return  # known already; logged when first found
+        self.log.warning(
+            "finding",
+            path=paths.display(finding.path),
+            tenant=finding.tenant,
+            rule=finding.match.rule,
+            ruleset=finding.match.ruleset,
+            severity=str(finding.severity),
+            change=str(finding.change),
+        )
+
+    def _log_problem(self, problem: Problem) -> None:
+        if problem.status is Status.TOO_LARGE:
+            return
+        self.log.info("not inspected", path=paths.display(problem.path), status=str(problem.status),
+                      reason=problem.reason)  # fmt: skip
+
+    def _coverage_lost(self, root: bytes, reason: str) -> None:
+        """A directory we cannot watch: say so loudly and cover it by rescans instead."""
+        self._last_error = f"{paths.display(root)}: {reason}"
+        self.log.error("cannot watch; covering by periodic rescans", root=paths.display(root), reason=reason,
+                       hint=_sysctl_hint(reason))  # fmt: skip
+        match = RuleMatch(
+            rule="fim_watch_failed",
+            ruleset="fim",
+            severity=Severity.HIGH,
+            description=f"real-time watching failed ({reason}); covered by rescans every "
+            f"{self.config.daemon.rescan_seconds:.0f} s until fixed",
+            family="health",
+        )
+        tenant = self.scanner.tenants.tenant(root, None)
+        finding = Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
+        self.store.add_findings([finding], self._event_scan)
+        self._found(finding)
+
+    def _write_status(self, state: str | None = None) -> None:
+        path = status_path(self.config)
+        limits = inotify_limits()
+        doc = {
+            "pid": os.getpid(),
+            "version": __version__,
+            "state": state or ("running" if self._ready else "starting"),
+            "started": self._started,
+            "updated": time.time(),
+            "ruleset": self.scanner.version,
+            "watched_roots": [paths.display(r) for r in self.watches.watched],
+            "rescan_only_roots": {paths.display(r): why for r, why in self.watches.unwatched.items()},
+            "queue_depth": len(self.coalescer) + self.scanner.inflight,
+            "walks_in_progress": [j.kind for j in self._jobs],
+            "events_seen": self.coalescer.events,
+            "last_catchup": self._last_catchup,
+            "last_error": self._last_error,
+            "inotify": limits,
+            "hint": _sysctl_hint(self._last_error) if self.watches.unwatched else "",
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(doc, indent=1))
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
+
+
+def _sysctl_hint(reason: str) -> str:
+    for key, value in (("max_user_watches", 1048576), ("max_user_instances", 1024)):
+        if key in reason:
+            return f"raise it: echo fs.inotify.{key}={value} > /etc/sysctl.d/90-fim.conf && sysctl --system"
+    return ""
