@@ -29,7 +29,7 @@ from fim.scanner import Scanner, build_engine
 from fim.sdnotify import Notifier
 from fim.store import Store
 from fim.walk import Candidate, Walker
-from fim.watch import Coalescer, Watches, inotify_limits, paths_under
+from fim.watch import Coalescer, Watches, inotify_limits, paths_under, watched_inodes
 
 EX_CONFIG = 78
 WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again
@@ -45,6 +45,7 @@ class WalkJob:
     iterator: Iterator[Candidate]
     report: ScanReport
     started: float = field(default_factory=time.time)
+    dirs: dict[tuple[int, int], bytes] = field(default_factory=dict)  # to verify watch coverage
 
 
 def status_path(config: Config) -> Path:
@@ -69,6 +70,8 @@ class Daemon:
         self._started = time.time()
         self._ready = False
         self._next: dict[str, float] = {}
+        self._rescan_dirs: dict[bytes, str] = {}  # directories inotify does not watch
+        self._dirs_seen = 0
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -247,9 +250,10 @@ class Daemon:
         report = ScanReport(ruleset_version=self.scanner.version, roots=roots)
         scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.scanner.version)
         self._event_scan = scan_id  # events from now on count as "seen since" this walk began
-        walker = self.scanner.walker(report)
+        dirs: dict[tuple[int, int], bytes] = {}
+        walker = self.scanner.walker(report, lambda path, st: dirs.__setitem__((st.st_dev, st.st_ino), path))
         iterator = (c for root in roots for c in walker.walk(root))
-        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report))
+        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, dirs=dirs))
         self.notifier.status(f"{kind} of {len(roots)} root(s)")
         self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
 
@@ -261,6 +265,7 @@ class Daemon:
             self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
         stats.elapsed_s = round(time.time() - job.started, 3)
         self.store.finish_scan(job.scan_id, "done", stats.as_dict())
+        self._verify_coverage(job)
         self._last_catchup = {
             "kind": job.kind,
             "started": job.started,
@@ -279,6 +284,36 @@ class Daemon:
                 self._log_problem(problem)
             report.findings.clear()
             report.problems.clear()
+
+    def _verify_coverage(self, job: WalkJob) -> None:
+        """Compare the directories a walk found with what inotify really watches.
+
+        watchdog silently skips a subdirectory it cannot watch (watch limit, a race); such a
+        directory is covered by periodic rescans instead, loudly.
+        """
+        watched_roots = [r for r in job.roots if paths_under(r, list(self.watches.watched))]
+        if not watched_roots or not job.dirs:
+            return
+        watched = watched_inodes()
+        missing = sorted(
+            path for key, path in job.dirs.items() if key not in watched and paths_under(path, watched_roots)
+        )
+        self._dirs_seen = max(self._dirs_seen, len(job.dirs))
+        if not missing:
+            return
+        reason = "not watched (inotify watch limit reached? fs.inotify.max_user_watches)"
+        new = [m for m in missing if m not in self._rescan_dirs]
+        for path in missing:
+            self._rescan_dirs[path] = reason
+        if new:
+            self.log.error(
+                "directories not watched; covering them by periodic rescans",
+                count=len(missing),
+                examples=[paths.display(m) for m in missing[:5]],
+                hint=_sysctl_hint(reason),
+            )
+            for root in {paths_under(m, watched_roots) for m in new}:
+                self._coverage_lost(root, f"{len(new)} directories {reason}")
 
     # -- periodic work -------------------------------------------------------------------------
 
@@ -300,11 +335,13 @@ class Daemon:
             self.log.warning("event queue overflowed; rescanning every root")
             self._last_error = "event queue overflowed; rescanned"
             self._start_walk("overflow", [*self.watches.watched, *self.watches.unwatched])
-        if self.watches.unwatched and self._due("rescan", now, d.rescan_seconds):
+        uncovered = self.watches.unwatched or self._rescan_dirs
+        if uncovered and self._due("rescan", now, d.rescan_seconds):
             healed = self.watches.retry_unwatched()
-            targets = list(self.watches.unwatched) + healed
-            if targets and not any(j.kind == "rescan" for j in self._jobs):
-                self._start_walk("rescan", targets)
+            targets = [*self.watches.unwatched, *healed, *self._rescan_dirs]
+            self._rescan_dirs.clear()  # the rescan's coverage check lists what is still unwatched
+            if not any(j.kind == "rescan" for j in self._jobs):
+                self._start_walk("rescan", _outermost(targets))
         if self._due("status", now, STATUS_EVERY):
             self._write_status()
 
@@ -396,14 +433,19 @@ class Daemon:
             "updated": time.time(),
             "ruleset": self.scanner.version,
             "watched_roots": [paths.display(r) for r in self.watches.watched],
-            "rescan_only_roots": {paths.display(r): why for r, why in self.watches.unwatched.items()},
+            "rescan_only_roots": {
+                **{paths.display(r): why for r, why in self.watches.unwatched.items()},
+                **{paths.display(r): why for r, why in list(self._rescan_dirs.items())[:100]},
+            },
+            "rescan_only_directories": len(self.watches.unwatched) + len(self._rescan_dirs),
+            "directories_walked": self._dirs_seen,
             "queue_depth": len(self.coalescer) + self.scanner.inflight,
             "walks_in_progress": [j.kind for j in self._jobs],
             "events_seen": self.coalescer.events,
             "last_catchup": self._last_catchup,
             "last_error": self._last_error,
             "inotify": limits,
-            "hint": _sysctl_hint(self._last_error) if self.watches.unwatched else "",
+            "hint": _sysctl_hint(self._last_error) if self.watches.unwatched or self._rescan_dirs else "",
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -412,6 +454,14 @@ class Daemon:
             os.replace(tmp, path)
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
+
+
+def _outermost(dirs: list[bytes]) -> list[bytes]:
+    kept: list[bytes] = []
+    for d in sorted(set(dirs)):
+        if not any(paths.is_within(d, k) for k in kept):
+            kept.append(d)
+    return kept
 
 
 def _sysctl_hint(reason: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fim import config as config_mod
-from fim import hashlists, paths, rules
+from fim import hashlists, paths, quarantine, rules
 from fim.config import Config
 from fim.errors import FimError, UsageError
 from fim.inspect import ContentCheck, Inspector, Limits, state_from_stat
@@ -322,12 +322,15 @@ class Scanner:
         else:
             report.problems_omitted += 1
 
-    def walker(self, report: ScanReport) -> Walker:
+    def walker(
+        self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
+    ) -> Walker:
         """A walker that reports its problems into ``report``."""
         return Walker(
             excludes=self.excludes,
             one_file_system=self.config.scan.one_file_system,
             on_problem=lambda p: self._problem(p, report),
+            on_directory=on_directory,
         )
 
     def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
@@ -386,9 +389,11 @@ def scan(
     own_store = store is None
     store = store or Store.memory()
     try:
+        checks, responders = quarantine.setup(config, store)  # upload-area policy, quarantine
         scanner = Scanner(
             config=config, engine=engine, store=store, hashes=hashes, jobs=jobs,
             on_finding=on_finding, on_progress=on_progress, on_change=on_change,
+            checks=checks, responders=responders,
         )  # fmt: skip
         try:
             return scanner.scan(raw_roots)

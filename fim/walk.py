@@ -104,10 +104,12 @@ class Walker:
         excludes: Excludes,
         one_file_system: bool,
         on_problem: Callable[[Problem], None],
+        on_directory: Callable[[bytes, os.stat_result], None] | None = None,
     ):
         self._excludes = excludes
         self._one_fs = one_file_system
         self._on_problem = on_problem
+        self._on_directory = on_directory
         self.unlisted: list[bytes] = []
 
     def walk(self, root: bytes) -> Iterator[Candidate]:
@@ -238,6 +240,8 @@ class Walker:
         """Yield the files of one directory; return its subdirectories to walk."""
         subdirs: list[tuple[bytes, bytes]] = []
         base = handle.path.rstrip(b"/") + b"/" if handle.path != b"/" else b"/"
+        if self._on_directory is not None:
+            self._on_directory(handle.path, os.fstat(handle.fd))
         try:
             with os.scandir(handle.fd) as it:
                 entries = list(it)

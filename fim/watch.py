@@ -270,6 +270,30 @@ class Watches:
                 self.observer.unschedule(watch)
 
 
+def watched_inodes() -> set[tuple[int, int]]:
+    """(device, inode) of every directory this process's inotify instances watch.
+
+    watchdog ignores a failure to watch a subdirectory (it only raises for the root), so the
+    daemon compares this set with the directories a walk found to learn what is not covered.
+    """
+    found: set[tuple[int, int]] = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if "inotify" not in os.readlink(f"/proc/self/fd/{fd}"):
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if not line.startswith("inotify wd:"):
+                continue
+            fields = dict(part.split(":", 1) for part in line.split()[1:] if ":" in part)
+            sdev = int(fields["sdev"], 16)  # the kernel's encoding: major << 20 | minor
+            found.add((os.makedev(sdev >> 20, sdev & 0xFFFFF), int(fields["ino"], 16)))
+    return found
+
+
 def inotify_limits() -> dict[str, int | None]:
     limits: dict[str, int | None] = {}
     for name in ("max_user_watches", "max_user_instances", "max_queued_events"):

@@ -232,3 +232,48 @@ def test_watchdog_pings_stop_while_the_work_loop_is_stuck(daemon, hosting):
     assert pings[-1] > time.monotonic() - 1.0  # ...and pinging again once unstuck
     assert sqlite3.connect(d.db).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert d.stop() == 0
+
+
+def test_watch_limit_reached_is_loud_and_covered_by_rescans(daemon, hosting, fim):
+    """In a user namespace whose inotify watch limit is 3, the second customer's tree cannot be
+    watched: fim logs it, stores a health finding, shows it in status, and still finds a shell
+    written there by rescanning."""
+    import shutil
+
+    if shutil.which("unshare") is None:
+        raise AssertionError("util-linux unshare is needed for this test")
+    d = daemon()
+    argv_prefix = ["unshare", "--user", "--map-root-user", "sh", "-c",
+                   'echo 3 > /proc/sys/user/max_inotify_watches && exec "$@"', "sh"]  # fmt: skip
+    import subprocess
+    import sys
+
+    d._logfh = open(d.log, "ab")  # noqa: SIM115
+    d.proc = subprocess.Popen(
+        [
+            *argv_prefix,
+            sys.executable,
+            "-m",
+            "fim",
+            "daemon",
+            "--config",
+            str(d.config),
+            "--log-format",
+            "json",
+        ],
+        stderr=d._logfh,
+        stdout=subprocess.DEVNULL,
+        env=d.env,
+    )
+    d.notify.wait_for("READY=1")
+    assert "inotify watch limit reached" in d.log.read_text()
+    rules = [r for _p, r, _c in d.findings()]
+    assert "fim_watch_failed" in rules
+    bob = hosting / "home/bob/public_html/uploads/late.php"
+    bob.write_bytes(SHELL)
+    d.wait_finding(bob, timeout=30)  # rescans every 2 s in this test's config
+    time.sleep(2.5)
+    doc = fim("status", "--config", d.config, "--format", "json").json
+    assert doc["rescan_only_roots"], doc
+    assert "max_user_watches" in doc["hint"]
+    assert d.stop() == 0
