@@ -202,9 +202,13 @@ class Watches:
         self.observer.join(timeout=5)
 
     def expand(self) -> list[bytes]:
+        return self.expand_patterns(self.patterns)
+
+    @staticmethod
+    def expand_patterns(patterns: Iterable[str]) -> list[bytes]:
         """Concrete root directories the patterns match now (symlinked roots resolved once)."""
         found: set[bytes] = set()
-        for pattern in self.patterns:
+        for pattern in patterns:
             for match in glob.glob(os.fsencode(pattern)):
                 real = os.path.realpath(match)
                 if os.path.isdir(real):
