@@ -188,6 +188,8 @@ class Daemon:
         busy = self._take_events()
         busy |= self._take_walks()
         self.scanner.collect()
+        if self.store.pending_findings:
+            self.store.flush()  # a finding is committed (and its alerts queued) at once
         self._trim_report()
         if not busy and self.scanner.inflight:
             self.scanner.collect(timeout=0.05)

@@ -342,6 +342,10 @@ class Store:
         self._pending_files, self._pending_seen, self._pending_findings = [], [], []
 
     @property
+    def pending_findings(self) -> int:
+        return len(self._pending_findings)
+
+    @property
     def pending(self) -> int:
         return len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
 
