@@ -16,8 +16,10 @@ from pathlib import Path
 import click
 import yara
 
-from fim import __version__, hashlists, output, paths, rules, service_cli
+from fim import __version__, hashlists, output, paths, quarantine, response_cli, rules, service_cli
 from fim import config as config_mod
+from fim.alerts.cli import alerts_group, deliver_after_scan
+from fim.alerts.service import AlertService
 from fim.config import Config
 from fim.configfields import parse_size
 from fim.errors import FimError, UsageError
@@ -26,6 +28,7 @@ from fim.model import Problem
 from fim.scanner import ChangeEvent, Scanner, build_engine
 from fim.store import Store
 from fim.walk import Excludes, Walker
+from fim.watch import Watches
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -109,6 +112,7 @@ def _load_config(path: str | None) -> Config:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker threads [one per core].")
 @click.option("--list-changes", is_flag=True, help="Also list new, changed and deleted files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no progress, no summary.")
+@click.option("--alert", is_flag=True, help="Send alerts for new findings to the [[alerts.sinks]].")
 def scan(
     paths_: tuple[str, ...],
     config_path: str | None,
@@ -124,21 +128,30 @@ def scan(
     jobs: int | None,
     list_changes: bool,
     quiet: bool,
+    alert: bool,
 ) -> None:
     """Scan PATH... (files or directories) for webshells and report findings by tenant.
+
+    Without PATH, scans the roots of the configuration's [daemon] section (globs expanded).
 
     Each regular file is read once, hashed and matched against the bundled YARA rules (plus
     --rules and configured ones). With a baseline database, files whose inode, size and
     timestamps are unchanged since the last scan (with the same rules) are not read again,
     and the report says which files are new, changed or deleted.
     """
-    if not paths_ and files_from is None:
-        raise click.UsageError("give at least one PATH or --files-from")
     if db_path and no_db:
         raise click.UsageError("--db and --no-db cannot be used together")
     if null and files_from is None:
         raise click.UsageError("--null only applies to --files-from")
+    if alert and no_db:
+        raise click.UsageError("--alert needs a database (undelivered alerts are kept there); drop --no-db")
     config = _load_config(config_path)
+    if not paths_ and files_from is None:
+        if not config.daemon.roots:
+            raise click.UsageError("give at least one PATH, --files-from, or a --config with [daemon] roots")
+        paths_ = tuple(os.fsdecode(r) for r in Watches.expand_patterns(config.daemon.roots))
+        if not paths_:
+            raise UsageError("no directory matches the configured [daemon] roots")
     scan_cfg = config.scan
     scan_cfg = dataclasses.replace(
         scan_cfg,
@@ -153,6 +166,7 @@ def scan(
 
     hashes = hashlists.load(config.hashes.bad, config.hashes.good)
     db_file = None if no_db else Path(db_path) if db_path else config_mod.database_path(config)
+    alerts = AlertService.from_config(config, db_file) if alert else None
     cache_dir = (db_file.parent if db_file else config_mod.default_state_dir()) / "cache"
     engine = build_engine(
         config,
@@ -164,6 +178,9 @@ def scan(
     store = (
         Store.memory() if db_file is None else Store.open(db_file, busy_timeout=config.database.busy_timeout)
     )
+
+    if alerts is not None:
+        alerts.install(store)  # findings and their alert deliveries commit together
 
     out = sys.stdout
     changes: list[dict] = []
@@ -187,11 +204,14 @@ def scan(
         # jsonl stays findings-only: one ECS event per line is what SIEM pipelines expect
 
     with store:
+        checks, responders = quarantine.setup(config, store, on_message=lambda m: click.echo(m, err=True))
         scanner = Scanner(
             config=config,
             engine=engine,
             store=store,
             hashes=hashes,
+            checks=checks,
+            responders=responders,
             jobs=jobs or 0,
             on_finding=on_finding,
             on_progress=progress,
@@ -214,6 +234,8 @@ def scan(
         out.write(output.dumps(output.json_document(report, changes if list_changes else None)) + "\n")
     elif not quiet:
         click.echo(output.summary_line(report), err=True)
+    if alerts is not None:
+        deliver_after_scan(alerts, quiet=quiet)
     sys.exit(report.exit_code)
 
 
@@ -341,8 +363,12 @@ def config_check(config_path: str) -> None:
 
 # -- command groups that live beside their library modules ---------------------------------------
 # (each module exposes a click group; register it here, one line each)
+cli.add_command(alerts_group)
 cli.add_command(service_cli.daemon_command)
 cli.add_command(service_cli.status_command)
+cli.add_command(response_cli.quarantine_group)
+cli.add_command(response_cli.db_group)
+cli.add_command(response_cli.tenant_group)
 
 
 def main(argv: list[str] | None = None) -> None:

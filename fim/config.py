@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fim.alerts.config import AlertsConfig
 from fim.configfields import describe, size_field
 from fim.errors import ConfigError
+from fim.policy import PolicyConfig
+from fim.quarantine import QuarantineConfig
+from fim.retention import RetentionConfig
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ class Config:
     hashes: HashesConfig = field(default_factory=HashesConfig)
     tenants: TenantsConfig = field(default_factory=TenantsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     source: str = field(default="<defaults>", metadata={"internal": True})
 

@@ -7,6 +7,9 @@ migration for every change; never edit one that has shipped.
 
 from __future__ import annotations
 
+from fim.alerts.schema import ALERT_MIGRATIONS
+from fim.quarantine import QUARANTINE_MIGRATIONS
+
 CORE: tuple[str, ...] = (
     # 1: baseline, scans, findings
     """
@@ -69,6 +72,8 @@ CORE: tuple[str, ...] = (
 # component name -> its migrations. Other modules add their own tuple here.
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "core": CORE,
+    "alerts": ALERT_MIGRATIONS,
+    "quarantine": QUARANTINE_MIGRATIONS,
 }
 
 # Bumped only if the way migrations are tracked changes (PRAGMA user_version holds it).

@@ -266,9 +266,11 @@ def test_watch_limit_reached_is_loud_and_covered_by_rescans(daemon, hosting, fim
         env=d.env,
     )
     d.notify.wait_for("READY=1")
+    deadline = time.monotonic() + 30  # the coverage check follows the catch-up walk
+    while "fim_watch_failed" not in [r for _p, r, _c in d.findings()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "fim_watch_failed" in [r for _p, r, _c in d.findings()]
     assert "inotify watch limit reached" in d.log.read_text()
-    rules = [r for _p, r, _c in d.findings()]
-    assert "fim_watch_failed" in rules
     bob = hosting / "home/bob/public_html/uploads/late.php"
     bob.write_bytes(SHELL)
     d.wait_finding(bob, timeout=30)  # rescans every 2 s in this test's config

@@ -1,0 +1,90 @@
+"""ECS events for alerts: a finding rebuilt from its ``findings`` row, and health events.
+
+A finding's event is :func:`fim.ecs.finding_event` of the finding rebuilt from the row, so
+alerts and ``fim scan --format jsonl`` share one ECS shape. The row keeps less than a scan
+sees (no inode, mode or times), so those ``file.*`` fields are absent; ``event.id`` is the
+row's stable id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+
+from fim import __version__, ecs, paths
+from fim.model import Change, Finding, RuleMatch, Severity
+
+NUMERIC_SEVERITY = {Severity.LOW: 21, Severity.MEDIUM: 47, Severity.HIGH: 73, Severity.CRITICAL: 99}
+
+
+def finding_from_row(row: dict) -> Finding:
+    match = RuleMatch(
+        rule=row["rule"],
+        ruleset=row["ruleset"],
+        severity=Severity.parse(row["severity"]),
+        description=row.get("description") or "",
+        family=row.get("family") or "",
+    )
+    return Finding(
+        path=bytes(row["path"]),
+        tenant=row.get("tenant"),
+        match=match,
+        change=Change(row["change"]),
+        state=None,
+        owner=row.get("owner") or "",
+        detected_ns=row["detected_ns"],
+    )
+
+
+def event_from_row(row: dict, hostname: str) -> dict:
+    event = ecs.finding_event(finding_from_row(row), hostname=hostname)
+    event["event"]["id"] = row["event_id"]
+    file = event["file"]
+    if row.get("size") is not None:
+        file["size"] = row["size"]
+    if row.get("uid") is not None:
+        file["uid"] = str(row["uid"])
+    if row.get("sha256"):
+        file["hash"] = {"sha256": row["sha256"]}
+    return event
+
+
+def health_event(message: str, severity: Severity, key: str, hostname: str, *, now_ns: int = 0) -> dict:
+    """An ECS event for fim's own trouble (a sink failing, a watch limit reached...)."""
+    now_ns = now_ns or time.time_ns()
+    event_id = hashlib.sha256(f"health\0{key}\0{now_ns}".encode()).hexdigest()[:32]
+    return {
+        "@timestamp": iso(now_ns),
+        "message": paths.display(message),
+        "event": {
+            "kind": "alert",
+            "category": ["host"],
+            "type": ["info"],
+            "action": "fim-health",
+            "id": event_id,
+            "module": "fim",
+            "dataset": "fim.health",
+            "severity": NUMERIC_SEVERITY[severity],
+        },
+        "host": {"name": hostname},
+        "fim": {"severity": str(severity), "health_key": paths.display(key), "version": __version__},
+    }
+
+
+def iso(ns: int) -> str:
+    """The ``@timestamp`` form of :mod:`fim.ecs`: UTC, milliseconds, ``Z``."""
+    stamp = dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def dumps(event: dict) -> str:
+    """One line of JSON. Every attacker-chosen string went through display(): safe to show."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(text: str) -> bytes:
+    # A lone surrogate (never from display(), but from a rule's metadata perhaps) must not make
+    # an alert undeliverable forever: keep it as a JSON escape.
+    return text.encode("utf-8", "backslashreplace")

@@ -1,0 +1,139 @@
+"""Messages for people through apprise (Slack, Mattermost, Discord, Teams, Telegram, e-mail...).
+
+One :class:`AppriseSink` per URL, so a channel that is down is retried alone and a working one
+never receives the same message twice. Facts about apprise this relies on (and the tests pin):
+``instantiate()`` returns None for a URL it cannot use (``add()`` would drop it silently), so
+each URL is checked at start; ``notify()`` never raises, so its result is checked and apprise's
+own warnings, captured for this thread only, become the (masked) error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import urlsplit
+
+from fim import __version__
+from fim.alerts import render
+from fim.alerts.render import Message
+from fim.alerts.secrets import Masker
+from fim.alerts.sinks.base import Audience, Batch, SinkError
+from fim.model import Severity
+
+_log = logging.getLogger("apprise")
+# apprise's own lines reach the operator through SinkError, masked; never raw on stderr.
+_log.addHandler(logging.NullHandler())
+_log.propagate = False
+
+
+def _apprise():
+    import apprise
+
+    return apprise
+
+
+def url_problem(url: str) -> str | None:
+    """Why apprise cannot use ``url`` (the message never repeats the URL), or None."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not scheme:
+        return "not an apprise URL (expected scheme://...)"
+    with _Capture():  # apprise logs the refused URL; keep it out of our output
+        plugin = _apprise().Apprise.instantiate(url)
+    if plugin is None:
+        return f"apprise cannot use this {scheme}:// URL (unknown service or missing/invalid parts)"
+    return None
+
+
+class _Capture(logging.Handler):
+    """Collect apprise's warnings raised by this thread; keep them off stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
+
+    def __enter__(self) -> _Capture:
+        _log.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _log.removeHandler(self)
+
+
+_NOTIFY_TYPE = {
+    Severity.LOW: "info",
+    Severity.MEDIUM: "warning",
+    Severity.HIGH: "failure",
+    Severity.CRITICAL: "failure",
+}
+
+
+class AppriseSink:
+    audience: Audience = "people"
+
+    def __init__(self, name: str, url: str, masker: Masker):
+        apprise = _apprise()
+        self.name = name
+        self._masker = masker
+        masker.add(url, url=True)
+        asset = apprise.AppriseAsset(app_id="fim", app_desc=f"fim {__version__} alerts")
+        with _Capture():
+            plugin = apprise.Apprise.instantiate(url, asset=asset)
+        if plugin is None:  # checked by the config already; a url_file may still hold a bad one
+            raise ValueError(url_problem(url) or "apprise cannot use this URL")
+        self._plugin = plugin
+        self._scheme = urlsplit(url).scheme.lower()
+        # apprise's privacy form hides tokens and passwords; its query string is only noise.
+        self._shown = plugin.url(privacy=True).split("?", 1)[0]
+        self._email = "email" in type(plugin).__module__ or self._scheme in ("mailto", "mailtos")
+        self._slack = self._scheme == "slack" or type(plugin).__name__ == "NotifySlack"
+        # Slack reads & < > as markup. apprise escapes plain text for Slack itself in recent
+        # versions; escape here only when it does not, so nothing is escaped twice.
+        self._escape_slack = self._slack and not _apprise_escapes_slack(plugin)
+        # A message longer than the service takes (Discord: 2000 characters) would be refused
+        # forever: cut it (it says how many findings and how to list them) unless the URL says.
+        self._overflow = None if "overflow=" in url else apprise.common.OverflowMode.TRUNCATE
+
+    def describe(self) -> str:
+        return self._shown
+
+    def render(self, message: Message) -> Message:
+        if self._email:
+            return render.for_email(message)
+        return render.for_chat(message, escape_slack=self._escape_slack)
+
+    def send(self, batch: Batch, timeout: float) -> None:
+        apprise = _apprise()
+        message = self.render(batch.message)
+        plugin = self._plugin
+        plugin.socket_connect_timeout = timeout
+        plugin.socket_read_timeout = timeout
+        with _Capture() as captured:
+            try:
+                ok = plugin.notify(
+                    body=message.body,
+                    title=message.title,
+                    notify_type=apprise.NotifyType(_NOTIFY_TYPE[message.severity]),
+                    body_format=apprise.NotifyFormat.TEXT,
+                    **({"overflow": self._overflow} if self._overflow else {}),
+                )
+            except Exception as exc:  # notify() is documented never to raise; a plugin bug might
+                captured.lines.append(f"{exc.__class__.__name__}: {exc}")
+                ok = False
+        if not ok:
+            detail = "; ".join(dict.fromkeys(captured.lines[-3:])) or "apprise reported a failure"
+            raise SinkError(f"{self._shown}: {self._masker.mask(detail)}")
+
+
+def _apprise_escapes_slack(plugin: object) -> bool:
+    convert = getattr(plugin, "dialect_convert", None)
+    if convert is None:
+        return False
+    try:
+        return convert("<&>", _apprise().NotifyFormat.TEXT) == "&lt;&amp;&gt;"
+    except Exception:
+        return False

@@ -1,0 +1,45 @@
+"""Append ECS JSON lines to a file (read by Filebeat, Vector, Wazuh...) or standard output."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fim.alerts.events import dumps, encode
+from fim.alerts.sinks.base import Audience, Batch, SinkError
+
+
+class JsonlSink:
+    audience: Audience = "machines"
+
+    def __init__(self, name: str, path: str):
+        self.name = name
+        self.path = path
+
+    def describe(self) -> str:
+        return "standard output" if self.path == "-" else self.path
+
+    def send(self, batch: Batch, timeout: float) -> None:
+        data = encode("".join(dumps(e) + "\n" for e in batch.events))
+        if self.path == "-":
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            except (OSError, ValueError) as exc:
+                raise SinkError(f"cannot write to standard output: {exc}") from None
+            return
+        try:
+            # O_NOFOLLOW: a symlink planted at the log path must not redirect root's writes.
+            fd = os.open(
+                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+            )
+        except OSError as exc:
+            raise SinkError(f"cannot open {self.path}: {exc.strerror}") from None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise SinkError(f"cannot write {self.path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)

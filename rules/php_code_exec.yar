@@ -1,0 +1,312 @@
+/*
+ * php_code_exec: PHP code execution driven by HTTP request input.
+ *
+ * A webshell of this family takes PHP code (or the name of a function) from
+ * the request - $_GET/$_POST/$_REQUEST/$_COOKIE/$_FILES, HTTP headers via
+ * $_SERVER['HTTP_*'] or getallheaders(), or the raw body via php://input -
+ * and hands it to something that runs code: eval/assert/create_function,
+ * preg_replace with the /e modifier, include of a data:/php://input stream,
+ * a variable function call or a callback taken from the request.
+ *
+ * Written for the fim project from first principles; not derived from any
+ * public rule set.
+ */
+
+private rule fim_php_code_exec_request_input
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file reads attacker-controlled HTTP request input"
+        family = "php_code_exec"
+        severity = "low"
+        looks_for = "superglobals, php://input, request headers"
+    strings:
+        $g = /\$_(GET|POST|REQUEST|COOKIE|FILES)\b/
+        $s = /\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO|PHP_AUTH_)/
+        $i = "php://input" nocase
+        $h1 = /getallheaders\s{0,5}\(/ nocase
+        $h2 = /apache_request_headers\s{0,5}\(/ nocase
+        $raw = "HTTP_RAW_POST_DATA"
+        $old = /\$HTTP_(GET|POST|COOKIE|POST_FILES)_VARS/
+        $fi = /filter_input(_array)?\s{0,5}\(\s{0,5}INPUT_(GET|POST|COOKIE|SERVER|REQUEST)/ nocase
+        $env = /getenv\s{0,5}\(\s{0,5}['"]HTTP_/ nocase
+    condition:
+        any of them
+}
+
+private rule fim_php_code_exec_variable_call_with_variable_argument
+{
+    meta:
+        author = "fim project"
+        description = "Helper: a function is called through a variable with a variable argument ($f($x))"
+        family = "php_code_exec"
+        severity = "low"
+        looks_for = "$f($x), $f( $x), $f(@$x)"
+    strings:
+        $c1 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\$/
+        $c2 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\( \$/
+        $c3 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(@\$/
+    condition:
+        any of them
+}
+
+private rule fim_php_code_exec_variable_call
+{
+    meta:
+        author = "fim project"
+        description = "Helper: a function is called through a variable ($f(...))"
+        family = "php_code_exec"
+        severity = "low"
+        looks_for = "$f($x), $f('x'), $f(\"x\"), $f()"
+    strings:
+        $c4 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\x27/
+        $c5 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\("/
+        $c6 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\)/
+    condition:
+        fim_php_code_exec_variable_call_with_variable_argument or any of them
+}
+
+rule fim_php_code_exec_eval_request
+{
+    meta:
+        author = "fim project"
+        description = "eval()/assert() is called on HTTP request input (possibly through decoders): the request can run arbitrary PHP code. This is the classic one-line webshell."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "eval( ... $_POST/$_GET/$_REQUEST/$_COOKIE/$_SERVER[HTTP_*]/php://input/getallheaders ... ), assert($_REQUEST[..]) / assert(base64_decode($_POST[..]))"
+    strings:
+        $a = /[^\w>:$.]eval\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+        $b = /[^\w>:$.]assert\s{0,10}\(\s{0,10}@?(\(\s{0,5}string\s{0,5}\)\s{0,5})?(['"]\?>['"]\s{0,5}\.\s{0,5})?((stripslashes|trim|base64_decode|str_rot13|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|strrev|hex2bin|html_entity_decode|file_get_contents)\s{0,5}\(\s{0,5}@?){0,3}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]?php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+    condition:
+        $a or $b
+}
+
+rule fim_php_code_exec_eval_variable_in_small_script
+{
+    meta:
+        author = "fim project"
+        description = "A small PHP script copies request input into a variable and evaluates a variable with eval()/assert(): request-controlled code execution split over several statements."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "small file, $v = <request input>; eval($v) / assert($v)"
+    strings:
+        $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
+        $sink_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 6KB and $assign and any of ($sink*) and not $lic
+}
+
+rule fim_php_code_exec_request_called_as_function
+{
+    meta:
+        author = "fim project"
+        description = "A request parameter or header is called as a function, e.g. $_GET['f']($_GET['a']): the client chooses which PHP function runs."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$_GET[...](...), $_POST[...](...), getallheaders()[...](...)"
+    strings:
+        $a = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\(/
+        $b = /(getallheaders|apache_request_headers)\s{0,5}\(\s{0,5}\)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\(/ nocase
+    condition:
+        any of them
+}
+
+rule fim_php_code_exec_variable_function_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A variable function ($f(...), $$f(...), ${...}(...)) is called directly with request input as argument: typical of shells where the function name is hidden in a variable (e.g. $f = 'as'.'sert')."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$var( $_POST[...] ) with $var not being an object method"
+    strings:
+        $a = /[^\w>:$.\\]\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\s{0,10}\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
+        $b = /\$\{\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5}\}\s{0,5}\(/
+    condition:
+        $a or ($b and fim_php_code_exec_request_input)
+}
+
+rule fim_php_code_exec_variable_function_in_small_script
+{
+    meta:
+        author = "fim project"
+        description = "A small PHP script assigns request input to variables and calls a variable function with a variable argument ($f($a)): request-controlled function call."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "small file, $x = $_REQUEST[...]; ... $f($x)"
+    strings:
+        $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,60}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders|apache_request_headers|php:\/\/input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
+        $call4 = /[^\w>:$.\\]\$([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\(\$/
+        $closure = /function\s{0,10}\(/ nocase
+        $fn = /[^$\w]fn\s{0,5}\(/
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4) and not $closure and not $fn and not $lic
+}
+
+rule fim_php_code_exec_small_script_eval_decoded_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A small PHP script that reads request input (often php://input or a cookie) evaluates decoded data (eval(gzuncompress(...)), eval(base64_decode(...)), eval($f(...))): an encrypted/encoded command channel typical of webshell agents."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "small file + request input + eval/assert( decoder-or-$f( ... ) )"
+    strings:
+        $a = /[^\w>:$.\\]@?(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|openssl_decrypt|mcrypt_decrypt|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
+    condition:
+        filesize < 8KB and $a and fim_php_code_exec_request_input
+}
+
+rule fim_php_code_exec_remote_code
+{
+    meta:
+        author = "fim project"
+        description = "PHP code is fetched from a remote URL and executed (eval of file_get_contents/curl output from http(s)/ftp, or include/require of a remote URL): a remote-controlled loader."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "eval(file_get_contents('http://...')), include 'http://...', small file fetching a URL then eval($var)"
+    strings:
+        $eval = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(file_get_contents|base64_decode\s{0,5}\(\s{0,5}file_get_contents|gzinflate\s{0,5}\(\s{0,5}file_get_contents|implode\s{0,5}\(\s{0,5}['"]{2}\s{0,5},\s{0,5}file)\s{0,5}\(\s{0,5}['"](https?|ftp):\/\// nocase
+        $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](https?|ftp):\/\// nocase
+        $fetch = /\b(file_get_contents|curl_init|fopen)\s{0,5}\(\s{0,5}['"](https?|ftp):\/\// nocase
+        $evalvar_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $evalvar_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        $eval or $inc or (filesize < 8KB and $fetch and any of ($evalvar*) and not $lic)
+}
+
+rule fim_php_code_exec_callback_from_request
+{
+    meta:
+        author = "fim project"
+        description = "A PHP callback-taking function (call_user_func, array_map, usort, register_shutdown_function, ob_start, array_walk, iterator_apply...) receives its callback from the request: the client chooses which function runs."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "call_user_func($_GET[..]...), array_map($_POST[..],..), usort($a, $_REQUEST[..]) ..."
+    strings:
+        // callback is the first argument
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|ob_start|set_error_handler|set_exception_handler|forward_static_call(_array)?|spl_autoload_register|header_register_callback|ReflectionFunction|Closure::fromCallable)\s{0,10}\(\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders\s{0,5}\(|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input)/ nocase
+        // callback is the second (or later) argument
+        $later = /\b(array_filter|array_walk(_recursive)?|usort|uasort|uksort|array_reduce|iterator_apply|preg_replace_callback|mb_ereg_replace_callback|array_udiff|array_uintersect|array_diff_ukey|array_intersect_ukey|array_diff_uassoc|array_intersect_uassoc)\s{0,10}\([^,;{}()]{1,100},\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders\s{0,5}\()/ nocase
+    condition:
+        any of them
+}
+
+rule fim_php_code_exec_callback_dangerous_function
+{
+    meta:
+        author = "fim project"
+        description = "A code-running function name (assert, eval-like, system, exec, passthru, create_function...) is passed as a string callback to call_user_func/array_map/array_filter/register_shutdown_function/ob_start etc. in a script that reads request input: hidden code execution."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "array_map('assert', $_POST), call_user_func('system', ...), ob_start('passthru')..."
+    strings:
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|ob_start|set_error_handler|set_exception_handler|forward_static_call(_array)?|header_register_callback|ReflectionFunction|Closure::fromCallable)\s{0,10}\(\s{0,10}['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function|include|require|file_put_contents)['"]/ nocase
+        $later = /\b(array_filter|array_walk(_recursive)?|usort|uasort|uksort|array_reduce|iterator_apply|preg_replace_callback|mb_ereg_replace_callback|array_udiff|array_uintersect|array_diff_ukey|array_intersect_ukey)\s{0,10}\([^,;{}]{1,100},\s{0,10}['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)['"]/ nocase
+        $filter = /FILTER_CALLBACK[^;]{0,150}['"]options['"]\s{0,5}=>\s{0,5}(['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)['"]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[)/ nocase
+    condition:
+        ($first or $later or $filter) and fim_php_code_exec_request_input
+}
+
+rule fim_php_code_exec_preg_replace_eval_modifier
+{
+    meta:
+        author = "fim project"
+        description = "preg_replace()/preg_filter() with the /e modifier evaluates the replacement as PHP code (removed in PHP 7; today only seen in webshells). Critical when the file also reads request input."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "preg_replace('/.../e', ...)"
+    strings:
+        $e = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},/ nocase
+        $mb = /\bmb_e?regi?_replace\s{0,10}\([^;{}]{0,200},\s{0,10}['"][imxsplnb]{0,6}e[imxsplnb]{0,6}['"]\s{0,10}\)/ nocase
+    condition:
+        any of them
+}
+
+rule fim_php_code_exec_preg_replace_eval_modifier_request
+{
+    meta:
+        author = "fim project"
+        description = "preg_replace()/mb_ereg_replace() with the eval (/e) modifier in a script that reads request input: request-controlled PHP code execution."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "preg_replace('/.*/e', $_POST[...], ...)"
+    condition:
+        fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
+}
+
+rule fim_php_code_exec_create_function_request
+{
+    meta:
+        author = "fim project"
+        description = "create_function() builds a function from request input: arbitrary PHP code execution."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "create_function('', $_POST[...])"
+    strings:
+        $a = /\bcreate_function\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|['"]php:\/\/input|getallheaders|apache_request_headers)/ nocase
+    condition:
+        $a
+}
+
+rule fim_php_code_exec_include_data_uri
+{
+    meta:
+        author = "fim project"
+        description = "include/require of a data:// URI executes PHP code held in a string. Some template engines compile templates this way; in a file that also reads request input it is a backdoor (reported as critical by another rule)."
+        family = "php_code_exec"
+        severity = "medium"
+        looks_for = "include 'data://text/plain;base64,...'"
+    strings:
+        $data = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"]data:/ nocase
+    condition:
+        $data
+}
+
+rule fim_php_code_exec_include_uploaded_file
+{
+    meta:
+        author = "fim project"
+        description = "A small script includes/requires the temporary file of an upload (via a variable): whatever PHP the client uploads is executed immediately."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$f = $_FILES[x]['tmp_name']; include $f;"
+    strings:
+        $tmp = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?\$_FILES\s{0,5}\[[^\]\n]{1,40}\]\s{0,5}\[\s{0,5}['"]tmp_name['"]/ nocase
+        $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?\$[a-zA-Z_\x7f-\xff]/ nocase
+    condition:
+        filesize < 8KB and $tmp and $inc
+}
+
+rule fim_php_code_exec_include_request_or_stream
+{
+    meta:
+        author = "fim project"
+        description = "include/require of request input, of an uploaded temporary file, of php://input, or of a data:// URI in a script that reads request input: runs attacker-supplied PHP code (file inclusion backdoor)."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "include $_GET[..]; include 'php://input'; require 'data://text/plain;base64,' . $_POST[..]"
+    strings:
+        $req = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE|FILES)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)/ nocase
+        $input = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](php:\/\/input|php:\/\/filter[^'"]{0,80}resource=(data:|php:\/\/input))/ nocase
+    condition:
+        $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
+}
+
+rule fim_php_code_exec_extract_request_then_call
+{
+    meta:
+        author = "fim project"
+        description = "extract()/parse_str() imports request parameters as local variables and the script then calls a variable function: the client controls both the function and its arguments."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "extract($_REQUEST); ... $a($b)"
+    strings:
+        $ex = /\b(extract\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\b|parse_str\s{0,10}\(\s{0,10}(\$_SERVER\s{0,5}\[\s{0,5}['"]QUERY_STRING['"]\s{0,5}\]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input['"]\s{0,5}\))\s{0,5}\))/ nocase
+    condition:
+        $ex and fim_php_code_exec_variable_call
+}

@@ -1,0 +1,123 @@
+/*
+ * php_command_exec: operating-system command execution driven by request
+ * input (system, exec, passthru, shell_exec, backticks, popen, proc_open,
+ * pcntl_exec), reverse shells and disable_functions bypasses.
+ *
+ * Written for the fim project from first principles; not derived from any
+ * public rule set.
+ */
+
+rule fim_php_command_exec_request
+{
+    meta:
+        author = "fim project"
+        description = "A shell-command function (system, exec, passthru, shell_exec, popen, proc_open, pcntl_exec) is called with HTTP request input in its arguments: the request runs commands on the server."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "system($_GET[...]), shell_exec(... $_POST ...), proc_open($_REQUEST[...] ...)"
+    strings:
+        $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+    condition:
+        $a
+}
+
+rule fim_php_command_exec_backtick_request
+{
+    meta:
+        author = "fim project"
+        description = "A PHP backtick (shell execution operator) expression contains request input: the request runs shell commands."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "echo `$_GET[c]`; $o = `{$_POST['x']}`"
+    strings:
+        $a = /(=|echo|print|return|\(|\.|,)\s{0,10}`[^`\n]{0,100}(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)[^`\n]{0,100}`/ nocase
+        $php = /<\?(php|=|\s)/ nocase
+    condition:
+        $a and $php
+}
+
+rule fim_php_command_exec_variable_in_small_script
+{
+    meta:
+        author = "fim project"
+        description = "A small PHP script stores request input in a variable and passes a variable to a shell-command function or backticks: request-controlled command execution split over several statements."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
+    strings:
+        $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
+        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
+        $php = /<\?(php|=|\s)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+        $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
+    condition:
+        filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+}
+
+rule fim_php_command_exec_cmd_parameter
+{
+    meta:
+        author = "fim project"
+        description = "The script reads a request parameter named like a command (cmd, command, exec, execute, shell...) and contains shell-command functions: a command webshell."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "$_POST['cmd'] / $_GET['command'] together with system/exec/passthru/shell_exec/popen/proc_open"
+    strings:
+        $p = /\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"]?(cmd|command|cmnd|exec|execute|shell|shellcmd|cmdline|run)['"]?\s{0,5}\]/ nocase
+        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        $p and $f and not $lic
+}
+
+rule fim_php_command_exec_interactive_shell
+{
+    meta:
+        author = "fim project"
+        description = "Web terminal: the script reads request input, changes directory with chdir(), runs shell commands and merges stderr (2>&1) into the output shown to the client."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "request input + chdir() + command function + \"2>&1\""
+    strings:
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\b|php:\/\/input/ nocase
+        $chdir = /\bchdir\s{0,5}\(/ nocase
+        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
+        $redir = "2>&1"
+    condition:
+        filesize < 1MB and all of them
+}
+
+rule fim_php_command_exec_reverse_shell
+{
+    meta:
+        author = "fim project"
+        description = "Reverse/bind shell: a network socket is connected to a shell process (/bin/sh, /bin/bash, cmd.exe) so an attacker gets an interactive shell."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "fsockopen/socket_create/stream_socket_* + /bin/sh + proc_open/exec/popen"
+    strings:
+        $sock = /\b(fsockopen|pfsockopen|socket_create|stream_socket_client|stream_socket_server|socket_bind)\s{0,5}\(/ nocase
+        $sh1 = "/bin/sh" nocase
+        $sh2 = "/bin/bash" nocase
+        $sh3 = "cmd.exe" nocase
+        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
+        $php = /<\?(php|=|\s)/ nocase
+    condition:
+        filesize < 2MB and $php and $sock and any of ($sh*) and $f
+}
+
+rule fim_php_command_exec_ld_preload_bypass
+{
+    meta:
+        author = "fim project"
+        description = "disable_functions bypass: the script sets LD_PRELOAD (or uses imap_open -oProxyCommand) so that a library or command runs when mail()/imap_open spawns a process."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "putenv(\"LD_PRELOAD=...\"), imap_open(... -oProxyCommand ...)"
+    strings:
+        $ld = /putenv\s{0,5}\(\s{0,5}['"]LD_PRELOAD/ nocase
+        $imap = /imap_open\s{0,5}\([^;]{0,200}-oProxyCommand/ nocase
+    condition:
+        any of them
+}

