@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import yara
 
-from fim import __version__, hashlists, output, paths, quarantine, response_cli, rules, service_cli
+from fim import __version__, hashlists, output, paths, response_cli, rules, service_cli
 from fim import config as config_mod
 from fim.alerts.cli import alerts_group, deliver_after_scan
 from fim.alerts.service import AlertService
@@ -25,7 +25,7 @@ from fim.configfields import parse_size
 from fim.errors import FimError, UsageError
 from fim.inspect import Inspector
 from fim.model import Problem
-from fim.scanner import ChangeEvent, Scanner, build_engine
+from fim.scanner import ChangeEvent, build_engine, build_scanner
 from fim.store import Store
 from fim.walk import Excludes, Walker
 from fim.watch import Watches
@@ -164,17 +164,12 @@ def scan(
         if not os.path.lexists(root):
             raise UsageError(f"{paths.display(root)}: no such file or directory")
 
-    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
     db_file = None if no_db else Path(db_path) if db_path else config_mod.database_path(config)
     alerts = AlertService.from_config(config, db_file) if alert else None
     cache_dir = (db_file.parent if db_file else config_mod.default_state_dir()) / "cache"
-    engine = build_engine(
-        config,
-        rule_paths,
-        use_bundled=False if no_bundled_rules else None,
-        cache_dir=cache_dir,
-        hashes=hashes,
-    )
+    # Rules are compiled before the database is opened: a bad rule writes nothing anywhere.
+    build_engine(config, rule_paths, use_bundled=False if no_bundled_rules else None, cache_dir=cache_dir,
+                 hashes=hashlists.load(config.hashes.bad, config.hashes.good))  # fmt: skip
     store = (
         Store.memory() if db_file is None else Store.open(db_file, busy_timeout=config.database.busy_timeout)
     )
@@ -204,15 +199,14 @@ def scan(
         # jsonl stays findings-only: one ECS event per line is what SIEM pipelines expect
 
     with store:
-        checks, responders = quarantine.setup(config, store, on_message=lambda m: click.echo(m, err=True))
-        scanner = Scanner(
-            config=config,
-            engine=engine,
-            store=store,
-            hashes=hashes,
-            checks=checks,
-            responders=responders,
+        scanner = build_scanner(
+            config,
+            store,
+            extra_rules=rule_paths,
+            use_bundled=False if no_bundled_rules else None,
+            cache_dir=cache_dir,
             jobs=jobs or 0,
+            on_message=lambda m: click.echo(m, err=True),
             on_finding=on_finding,
             on_progress=progress,
             on_change=on_change if list_changes else None,

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fim import __version__, hashlists, paths
+from fim import __version__, paths, retention
 from fim import config as config_mod
+from fim.alerts.service import AlertService
 from fim.config import Config
 from fim.errors import ConfigError, FimError, RuleError, StoreError
 from fim.model import Change, Finding, Problem, RuleMatch, ScanReport, Severity, Status
-from fim.scanner import Scanner, build_engine
+from fim.scanner import Scanner, build_scanner
 from fim.sdnotify import Notifier
 from fim.store import Store
 from fim.walk import Candidate, Walker
@@ -97,8 +98,12 @@ class Daemon:
         if not self.config.daemon.roots:
             raise ConfigError(self.config.source, ["daemon.roots: no directories to watch"])
         db = config_mod.database_path(self.config)
+        self.alerts = self._build_alerts(self.config)  # before the store: bad sinks are a bad config
         self.store = Store.open(db, busy_timeout=self.config.database.busy_timeout)
         self.scanner = self._build_scanner(self.config)
+        if self.alerts is not None:
+            self.alerts.install(self.store)
+            self.alerts.start()  # delivers what a previous run left pending, too
         self.coalescer = Coalescer(
             settle=self.config.daemon.settle_seconds,
             max_delay=self.config.daemon.max_delay_seconds,
@@ -111,10 +116,18 @@ class Daemon:
         self._event_scan = self.daemon_scan
 
     def _build_scanner(self, config: Config) -> Scanner:
-        hashes = hashlists.load(config.hashes.bad, config.hashes.good)
-        cache = config_mod.database_path(config).parent / "cache"
-        engine = build_engine(config, cache_dir=cache, hashes=hashes)
-        return Scanner(config=config, engine=engine, store=self.store, hashes=hashes, on_finding=self._found)
+        return build_scanner(
+            config,
+            self.store,
+            cache_dir=config_mod.database_path(config).parent / "cache",
+            on_message=lambda message: self.log.warning(message),
+            on_finding=self._found,
+        )
+
+    def _build_alerts(self, config: Config) -> AlertService | None:
+        if not config.alerts.sinks:
+            return None
+        return AlertService.from_config(config, config_mod.database_path(config))
 
     def _install_signals(self) -> None:
         def stop(_signo: int, _frame: object) -> None:
@@ -158,6 +171,8 @@ class Daemon:
         self.store.finish_scan(self.daemon_scan, "done", self._events_report.stats.as_dict())
         self.scanner.close()
         self.store.close()
+        if self.alerts is not None:
+            self.alerts.stop(timeout=5.0)  # undelivered alerts stay in the outbox for next time
         self._write_status(state="stopped")
         self.notifier.close()
 
@@ -346,6 +361,10 @@ class Daemon:
                 self._start_walk("rescan", _outermost(targets))
         if self._due("status", now, STATUS_EVERY):
             self._write_status()
+        if d.retention_seconds and self._due("retention", now, d.retention_seconds):
+            removed = retention.prune(self.store, self.config.retention)
+            if any(v for v in removed.values() if isinstance(v, int)):
+                self.log.info("retention applied", **{k: v for k, v in removed.items() if isinstance(v, int)})
 
     def _due(self, name: str, now: float, interval: float) -> bool:
         if now >= self._next.get(name, 0.0):
@@ -363,6 +382,7 @@ class Daemon:
             if not config.daemon.roots:
                 raise ConfigError(config.source, ["daemon.roots: no directories to watch"])
             scanner = self._build_scanner(config)
+            alerts = self._build_alerts(config)
         except FimError as exc:
             self._last_error = f"reload failed: {exc}"
             self.log.error("reload failed; keeping the running configuration and rules", error=str(exc))
@@ -373,6 +393,13 @@ class Daemon:
         self.scanner.drain()
         old, self.scanner, self.config = self.scanner, scanner, config
         old.close()
+        if self.alerts is not None:
+            self.alerts.stop(timeout=5.0)
+        self.store.finding_hooks.clear()
+        self.alerts = alerts
+        if alerts is not None:
+            alerts.install(self.store)
+            alerts.start()
         self.coalescer.settle = config.daemon.settle_seconds
         self.coalescer.max_delay = config.daemon.max_delay_seconds
         self.coalescer.max_pending = config.daemon.max_pending

@@ -38,6 +38,7 @@ _MAGIC = (
     (b"BM", "BMP"),
     (b"%PDF-", "PDF"),
     (b"PK\x03\x04", "ZIP"),
+    (b"PK\x05\x06", "ZIP"),  # an empty archive
     (b"\x1f\x8b", "GZIP"),
     (b"\x7fELF", "ELF"),
     (b"MZ", "PE"),

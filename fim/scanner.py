@@ -384,16 +384,12 @@ def scan(
     for root in raw_roots:
         if not os.path.lexists(root):
             raise UsageError(f"{paths.display(root)}: no such file or directory")
-    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
-    engine = build_engine(config, extra_rules, use_bundled=use_bundled, hashes=hashes)
     own_store = store is None
     store = store or Store.memory()
     try:
-        checks, responders = quarantine.setup(config, store)  # upload-area policy, quarantine
-        scanner = Scanner(
-            config=config, engine=engine, store=store, hashes=hashes, jobs=jobs,
+        scanner = build_scanner(
+            config, store, extra_rules=extra_rules, use_bundled=use_bundled, jobs=jobs,
             on_finding=on_finding, on_progress=on_progress, on_change=on_change,
-            checks=checks, responders=responders,
         )  # fmt: skip
         try:
             return scanner.scan(raw_roots)
@@ -404,4 +400,28 @@ def scan(
             store.close()
 
 
-__all__ = ["ChangeEvent", "FimError", "Scanner", "build_engine", "normalise_roots", "scan"]
+def build_scanner(
+    config: Config,
+    store: Store,
+    *,
+    extra_rules: Sequence[str] = (),
+    use_bundled: bool | None = None,
+    cache_dir: Path | None = None,
+    jobs: int = 0,
+    on_message: Callable[[str], None] | None = None,
+    on_finding: FindingCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_change: ChangeCallback | None = None,
+) -> Scanner:
+    """Everything a configuration asks for, assembled: rules, hash lists, upload-area policy,
+    quarantine. ``fim scan``, the library and the daemon all build their scanner here."""
+    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+    engine = build_engine(config, extra_rules, use_bundled=use_bundled, cache_dir=cache_dir, hashes=hashes)
+    checks, responders = quarantine.setup(config, store, on_message=on_message)
+    return Scanner(
+        config=config, engine=engine, store=store, hashes=hashes, checks=checks, responders=responders,
+        jobs=jobs, on_finding=on_finding, on_progress=on_progress, on_change=on_change,
+    )  # fmt: skip
+
+
+__all__ = ["ChangeEvent", "FimError", "Scanner", "build_engine", "build_scanner", "normalise_roots", "scan"]

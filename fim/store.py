@@ -97,8 +97,14 @@ class Store:
             target = Path(where)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                # The baseline names customers' files: readable by the owner only.
-                os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+                # The baseline names customers' files: readable by the owner only. Create it
+                # only when missing: closing any descriptor of an open SQLite file drops every
+                # POSIX lock this process holds on it, under other connections' feet.
+                if not target.exists():
+                    try:
+                        os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                    except FileExistsError:
+                        pass
             except OSError as exc:
                 raise StoreError(f"cannot create database {where}: {exc.strerror}") from None
         try:

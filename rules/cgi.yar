@@ -21,7 +21,8 @@ rule fim_cgi_perl_command_exec_request
         $in1 = /\bparam\s{0,3}\(\s{0,3}['"]?\w{0,20}['"]?\s{0,3}\)/
         $in2 = /\$ENV\s{0,3}\{\s{0,3}['"]?(QUERY_STRING|HTTP_[A-Z_]{2,30}|CONTENT_LENGTH|REQUEST_URI)['"]?\s{0,3}\}/
         $in3 = /read\s{0,3}\(\s{0,3}STDIN/
-        $x1 = /\b(system|exec)\s{0,3}\(?\s{0,3}[\$'"]/
+        $x1 = /[;{}\s(=!](system|exec)\s{0,3}\(\s{0,3}[\$'"@]/
+        $x1b = /[;{}\s(=!](system|exec)\s{1,3}[\$'"@]/
         $x2 = /\bqx\s{0,3}[\(\{\[\/|!]/
         $x3 = /`\$[a-zA-Z_{][^`\n]{0,80}`/
         $x4 = /\bopen\s{0,3}\(?\s{0,3}[A-Z$][\w]{0,20}\s{0,3},\s{0,3}['"][^'"\n]{0,60}\|['"]/

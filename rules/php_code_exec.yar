@@ -107,7 +107,7 @@ rule fim_php_code_exec_request_called_as_function
         severity = "critical"
         looks_for = "$_GET[...](...), $_POST[...](...), getallheaders()[...](...)"
     strings:
-        $a = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\(/
+        $a = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\(\s{0,5}(@?\$|['"]|\)|[a-zA-Z_][\w]{0,30}\s{0,3}\()/
         $b = /(getallheaders|apache_request_headers)\s{0,5}\(\s{0,5}\)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\(/ nocase
     condition:
         any of them
@@ -122,7 +122,7 @@ rule fim_php_code_exec_variable_function_with_request
         severity = "critical"
         looks_for = "$var( $_POST[...] ) with $var not being an object method"
     strings:
-        $a = /[^\w>:$.\\]\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\s{0,10}\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
+        $a = /[^\w>:$.\\]\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
         $b = /\$\{\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5}\}\s{0,5}\(/
     condition:
         $a or ($b and fim_php_code_exec_request_input)
@@ -216,15 +216,29 @@ rule fim_php_code_exec_preg_replace_eval_modifier
 {
     meta:
         author = "fim project"
-        description = "preg_replace()/preg_filter() with the /e modifier evaluates the replacement as PHP code (removed in PHP 7; today only seen in webshells). Critical when the file also reads request input."
+        description = "preg_replace()/preg_filter()/mb_ereg_replace() with the /e (eval) modifier evaluates the replacement as PHP code. Removed in PHP 7: found in very old legacy code and in webshells. Higher severities are reported by other rules when the file reads request input or the replacement hides code."
         family = "php_code_exec"
-        severity = "high"
+        severity = "medium"
         looks_for = "preg_replace('/.../e', ...)"
     strings:
         $e = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},/ nocase
         $mb = /\bmb_e?regi?_replace\s{0,10}\([^;{}]{0,200},\s{0,10}['"][imxsplnb]{0,6}e[imxsplnb]{0,6}['"]\s{0,10}\)/ nocase
     condition:
         any of them
+}
+
+rule fim_php_code_exec_preg_replace_eval_modifier_hidden_code
+{
+    meta:
+        author = "fim project"
+        description = "preg_replace() with the /e modifier whose replacement is escaped, encoded or calls eval/decoders/command functions: a classic way to hide a webshell loader."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "preg_replace('/.*/e', '\\x65\\x76...' or 'eval(base64_decode(...))', ...)"
+    strings:
+        $a = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},\s{0,10}['"](\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'"\n]{0,60}(eval|assert|base64_decode|gzinflate|gzuncompress|str_rot13|system|passthru|shell_exec|exec|create_function)\s{0,5}\()/ nocase
+    condition:
+        $a
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier_request
@@ -297,6 +311,24 @@ rule fim_php_code_exec_include_request_or_stream
         $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
 }
 
+rule fim_php_code_exec_include_hidden_file
+{
+    meta:
+        author = "fim project"
+        description = "include/require of a file disguised as an image/media file (.ico, .jpg, .png, .gif...), of a file in /tmp or /dev/shm, or of a path written with \\x/octal escapes: a loader for PHP code hidden elsewhere on the site (e.g. a fake favicon)."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "@include '/path/.favicon_1a2b.ico'; include \"\\057var\\057www...\""
+    strings:
+        $ext = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"][^'"\n]{1,200}\.(ico|jpe?g|png|gif|bmp|webp|zip|mp3|ttf|woff2?)['"]/ nocase
+        $tmp = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)/ nocase
+        $php = /<\?(php|=|\s)/ nocase
+        $esc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}"[^"\n]{0,100}(\\x[0-9a-fA-F]{2}|\\[0-7]{3})/ nocase
+    condition:
+        $php and ($ext or $esc or $tmp)
+        and not (extension == ".js" or extension == ".mjs" or extension == ".twig" or extension == ".md" or extension == ".vue")
+}
+
 rule fim_php_code_exec_extract_request_then_call
 {
     meta:
@@ -304,9 +336,9 @@ rule fim_php_code_exec_extract_request_then_call
         description = "extract()/parse_str() imports request parameters as local variables and the script then calls a variable function: the client controls both the function and its arguments."
         family = "php_code_exec"
         severity = "critical"
-        looks_for = "extract($_REQUEST); ... $a($b)"
+        looks_for = "file < 32KB: extract($_REQUEST); ... $a($b)"
     strings:
         $ex = /\b(extract\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\b|parse_str\s{0,10}\(\s{0,10}(\$_SERVER\s{0,5}\[\s{0,5}['"]QUERY_STRING['"]\s{0,5}\]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input['"]\s{0,5}\))\s{0,5}\))/ nocase
     condition:
-        $ex and fim_php_code_exec_variable_call
+        filesize < 32KB and $ex and fim_php_code_exec_variable_call
 }

@@ -133,7 +133,7 @@ rule fim_php_filemanager_file_browser
         description = "Web file manager: a request-driven HTML page that browses directories and can upload/edit, delete and rename or chmod files, and shows server details. Legitimate file managers exist, but one appearing unexpectedly in a site is usually an attacker's tool."
         family = "php_filemanager"
         severity = "high"
-        looks_for = "directory listing + upload or edit + delete + rename/chmod/permissions + server info + form + request input"
+        looks_for = "directory listing + upload or edit + delete + rename/chmod/permissions + server info + form + file operations on request-supplied paths"
     strings:
         $list = /\b(scandir|opendir|readdir|glob)\s{0,3}\(/ nocase
         $up = /\b(move_uploaded_file|copy)\s{0,3}\(\s{0,3}\$_FILES/ nocase
@@ -152,8 +152,10 @@ rule fim_php_filemanager_file_browser
         $i8 = "posix_getgrgid" nocase
         $i9 = /\$_SERVER\s{0,3}\[\s{0,3}['"]SERVER_SOFTWARE/
         $i10 = "open_basedir" nocase
+        $direct = /\b(unlink|rmdir|rename|chmod|scandir|opendir|file_put_contents|fopen|copy|file_get_contents|readfile|highlight_file|show_source)\s{0,3}\(\s{0,3}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[|base64_decode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE)|urldecode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE))/ nocase
+        $pathvar = /\$(path|dir|folder|cwd|d|p|curdir|cdir|current_?dir|location|loc|target|file|f)\s{0,3}=[^;\n]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
     condition:
-        fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*)
+        fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*) and ($direct or $pathvar)
 }
 
 rule fim_php_filemanager_single_file_db_admin

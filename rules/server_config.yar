@@ -37,10 +37,11 @@ rule fim_server_config_htaccess_sethandler_everything
     strings:
         $set = /SetHandler\s{1,20}[^\s\n]{0,60}(x-httpd-php|php-script|php\d?-script|php-cgi|cgi-script|proxy:unix[^\s\n]{0,80}php)/ nocase
         $files = /<Files(Match)?\b/ nocase
-        $files_nonphp = /<Files(Match)?\s[^>\n]{0,200}(jpe?g|png|gif|ico|bmp|txt|svg|\.log|\.css|\*)[^>\n]{0,100}>\s{0,200}(<[^>]{1,200}>\s{0,100}){0,3}SetHandler\s{1,20}[^\s\n]{0,60}(x-httpd-php|php-script|php\d?-script|php-cgi|cgi-script)/ nocase
+        $files_nonphp = /<Files(Match)?\s[^>\n]{0,200}(jpe?g|png|gif|ico|bmp|txt|svg|\.log|\.css)[^>\n]{0,100}>\s{0,200}(<[^>]{1,200}>\s{0,100}){0,3}SetHandler\s{1,20}[^\s\n]{0,60}(x-httpd-php|php-script|php\d?-script|php-cgi|cgi-script)/ nocase
+        $files_all = /<Files(Match)?\s{1,5}['"]?(\*|\.\*|\^?\.\*\$?)['"]?\s{0,5}>\s{0,200}(<[^>]{1,200}>\s{0,100}){0,3}SetHandler\s{1,20}[^\s\n]{0,60}(x-httpd-php|php-script|php\d?-script|php-cgi|cgi-script)/ nocase
     condition:
         (filename == ".htaccess" or filename == "htaccess" or filename matches /^\.?htaccess\./i)
-        and (($set and not $files) or $files_nonphp)
+        and (($set and not $files) or $files_nonphp or $files_all)
 }
 
 rule fim_server_config_auto_prepend

@@ -8,7 +8,8 @@ import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 MASK = "***"
-_MIN_FRAGMENT = 4  # shorter pieces (ports, "www") are not worth masking and would mangle messages
+_MIN_SECRET = 4  # a password or key shorter than this would mangle every message it occurs in
+_MIN_TOKEN = 8  # a URL path part or query value this long, with a digit, may be a token
 
 
 class SecretError(ValueError):
@@ -42,21 +43,34 @@ def url_lines(text: str) -> list[str]:
     return urls
 
 
+_SECRET_KEYS = re.compile(r"pass|pwd|token|key|secret|auth|sig", re.IGNORECASE)
+
+
+def _looks_like_token(text: str) -> bool:
+    """Long, or with a digit: tokens and ids. Ordinary path words ("services", "hooks") are not."""
+    return len(text) >= 20 or (len(text) >= _MIN_TOKEN and any(c.isdigit() for c in text))
+
+
 def url_fragments(url: str) -> list[str]:
-    """The pieces of a URL that may be secret: the whole URL, credentials, path tokens, query values."""
+    """The pieces of a URL that may be secret: the whole URL, credentials, tokens in the path or
+    the query (and in the host position, where apprise takes them: ``slack://TokenA/...``)."""
     pieces = [url]
     try:
         parts = urlsplit(url)
-        pieces += [parts.username or "", parts.password or ""]
-        pieces += [unquote(p) for p in parts.path.split("/")]
-        pieces += [p for p in parts.path.split("/")]
-        pieces += [v for _k, v in parse_qsl(parts.query)]
-        # apprise takes tokens in the host position too (slack://TokenA/TokenB/...)
-        host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
-        if "." not in host and host.lower() != "localhost":
-            pieces.append(host)
     except ValueError:
-        pass
+        return pieces
+    pieces += [s for s in (parts.username, parts.password) if s and len(s) >= _MIN_SECRET]
+    tokens = list(parts.path.split("/"))
+    for key, value in parse_qsl(parts.query):
+        if _SECRET_KEYS.search(key) and len(value) >= _MIN_SECRET:
+            pieces.append(value)
+        else:
+            tokens.append(value)
+    host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
+    if "." not in host and host.lower() != "localhost":
+        tokens.append(host)
+    for token in tokens:
+        pieces += [t for t in {token, unquote(token)} if _looks_like_token(t)]
     return pieces
 
 
@@ -71,7 +85,7 @@ class Masker:
 
     def add(self, secret: str, *, url: bool = False) -> None:
         for piece in url_fragments(secret) if url else [secret]:
-            if piece and len(piece) >= _MIN_FRAGMENT:
+            if len(piece) >= _MIN_SECRET:
                 self._fragments.add(piece)
         ordered = sorted(self._fragments, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(f) for f in ordered)) if ordered else None

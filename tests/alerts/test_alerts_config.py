@@ -9,6 +9,7 @@ from alert_support import make_service
 
 from fim import config
 from fim.alerts import AlertsConfig, AlertService
+from fim.alerts.secrets import Masker
 from fim.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -150,3 +151,14 @@ def test_fim_config_check_reports_an_invalid_apprise_url(fim, tmp_path):
     conf.write_text('[[alerts.sinks]]\nname = "chat"\ntype = "apprise"\nurls = ["bogus://p4ss@host"]\n')
     r = fim("config", "check", conf)
     assert r.code == 2 and b"alerts.sinks[0].urls[0]" in r.err and b"p4ss" not in r.err
+
+
+def test_masker_hides_tokens_passwords_and_whole_urls_but_not_ordinary_words():
+    masker = Masker()
+    masker.add("mailtos://ops:Pa55word@smtp.example.com?to=a@example.com", url=True)
+    masker.add("https://hooks.example.com/services/T0KEN1234567/hook", url=True)
+    masker.add("hmac-key-value")
+    text = masker.mask(
+        "login ops:Pa55word failed; POST /services/T0KEN1234567/hook; key hmac-key-value; hooks"
+    )
+    assert text == "login ops:*** failed; POST /services/***/hook; key ***; hooks"

@@ -307,3 +307,22 @@ def test_two_deliverers_on_one_database_never_send_the_same_alert_twice(db, http
     deliver_all(first)
     ids = event_ids(http_receiver.on("/hook"))
     assert len(ids) == 6 == len(set(ids))
+
+
+def test_smtp_password_and_webhook_secrets_never_reach_errors_or_logs(db, smtp_server, caplog):
+    smtp_server.stop()
+    mail = f"mailto://ops:Sup3rS3cretPw@127.0.0.1:{smtp_server.port}?from=fim@example.com&to=ops@example.com"
+    hook = "http://127.0.0.1:9/services/T0KEN-ABCDEFGH/x"
+    sinks = [
+        {"name": "mail", "type": "apprise", "urls": [mail], "timeout": 2.0},
+        {"name": "hook", "type": "webhook", "url": hook, "secret": "hmac-S3CRET", "timeout": 2.0,
+         "headers": {"Authorization": "Bearer HEADER-S3CRET"}},
+    ]  # fmt: skip
+    service = make_service(db, sinks, health_after=0)
+    caplog.set_level("DEBUG")
+    add_findings(db, service, [finding(b"/home/alice/a.php")])
+    service.deliver_due(5, flush=True)
+    errors = " ".join(d.last_error or "" for d in service.pending())
+    assert "127.0.0.1" in errors  # the errors say where, not with what
+    for secret in ("Sup3rS3cretPw", "T0KEN-ABCDEFGH", "hmac-S3CRET", "HEADER-S3CRET"):
+        assert secret not in errors and secret not in caplog.text

@@ -279,3 +279,43 @@ def test_watch_limit_reached_is_loud_and_covered_by_rescans(daemon, hosting, fim
     assert doc["rescan_only_roots"], doc
     assert "max_user_watches" in doc["hint"]
     assert d.stop() == 0
+
+
+def test_daemon_delivers_each_finding_to_a_jsonl_sink(daemon, hosting):
+    sink = hosting / "alerts.jsonl"
+    d = daemon(extra_config=f'[alerts]\n[[alerts.sinks]]\nname = "siem"\ntype = "jsonl"\npath = "{sink}"\n')
+    d.start()
+    shell = hosting / "home/bob/public_html/uploads/y.php"
+    shell.write_bytes(SHELL)
+    d.wait_finding(shell)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (sink.exists() and str(shell) in sink.read_text()):
+        time.sleep(0.1)
+    events = [json.loads(line) for line in sink.read_text().splitlines()]
+    [event] = [e for e in events if e.get("file", {}).get("path") == str(shell)]
+    assert event["fim"]["tenant"] == "bob" and event["rule"]["name"] == "test_marker_eval"
+    assert d.stop() == 0
+
+
+def test_daemon_applies_upload_policy_and_quarantine_in_real_time(daemon, hosting):
+    qdir = hosting / "quarantine"
+    d = daemon(
+        extra_config=(
+            '[policy]\nenabled = true\n[[policy.rules]]\nname = "uploads"\npaths = ["*/uploads/**"]\n'
+            'forbid = ["executable_extension", "script"]\nseverity = "high"\naction = "quarantine"\n'
+            f'[quarantine]\nenabled = true\ndirectory = "{qdir}"\n'
+        )
+    )
+    d.start()
+    planted = hosting / "home/alice/public_html/uploads/innocent.php.jpg"
+    planted.write_bytes(b"<?php echo 'policy, not a signature';")
+    d.wait_finding(planted)
+    deadline = time.monotonic() + 20
+    while planted.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not planted.exists()  # moved out of the customer's reach
+    legit = hosting / "home/alice/public_html/index.php"
+    assert legit.exists()  # PHP outside uploads is not policy's business
+    rules = {r for p, r, _c in d.findings() if p == bytes(planted)}
+    assert any(r.startswith("policy.") for r in rules)
+    assert d.stop() == 0

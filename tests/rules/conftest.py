@@ -27,9 +27,7 @@ def match_file(rules: yara.Rules) -> Callable[[str | os.PathLike], list[Match]]:
 
 
 @pytest.fixture
-def match_text(
-    rules: yara.Rules, tmp_path: Path
-) -> Callable[..., list[Match]]:
+def match_text(rules: yara.Rules, tmp_path: Path) -> Callable[..., list[Match]]:
     """``match_text(content, name="x.php", subdir="") -> matches`` for inline samples."""
 
     def _match(content: str | bytes, name: str = "x.php", subdir: str = "") -> list[Match]:

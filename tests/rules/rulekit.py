@@ -3,8 +3,7 @@
 The rules are compiled exactly as fim compiles them: one namespace per
 ``rules/*.yar`` file (namespace = file stem), all files in one ruleset, with
 the externals ``filename``, ``filepath``, ``extension``, ``filetype`` and
-``owner``.  :func:`externals_for` is the single place that computes the
-externals for a file; it mirrors ``fim.rules`` and can be swapped for it.
+``owner``, computed by ``fim.rules.externals_for`` itself.
 """
 
 from __future__ import annotations
@@ -14,57 +13,21 @@ from pathlib import Path
 
 import yara
 
+from fim import rules as fim_rules
+
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "rules"
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
-EXTERNAL_NAMES = ("filename", "filepath", "extension", "filetype", "owner")
+EXTERNAL_NAMES = fim_rules.EXTERNAL_NAMES
 SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
 
 Match = tuple[str, str, dict]
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\x00\x00\x01\x00", "ICO"),
-    (b"%PDF-", "PDF"),
-    (b"PK\x03\x04", "ZIP"),
-    (b"PK\x05\x06", "ZIP"),
-    (b"\x1f\x8b", "GZIP"),
-    (b"\x7fELF", "ELF"),
-    (b"MZ", "PE"),
-    (b"BM", "BMP"),
-)
-
-
-def detect_filetype(head: bytes) -> str:
-    """File type from magic bytes, "" for unknown/text."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    return ""
-
 
 def externals_for(path: str | os.PathLike, head: bytes = b"", owner: str = "") -> dict[str, str]:
-    """The externals fim passes to the rules for the file at ``path``.
-
-    ``extension`` is the lower-cased last suffix including the dot ("" if
-    none; ".htaccess" has no extension).  ``head`` is the start of the file
-    content (16 bytes are enough) for ``filetype``.
-    """
-    fspath = os.fsdecode(os.fspath(path))
-    name = os.path.basename(fspath)
-    return {
-        "filename": name,
-        "filepath": fspath,
-        "extension": os.path.splitext(name)[1].lower(),
-        "filetype": detect_filetype(head),
-        "owner": owner,
-    }
+    """The externals fim passes to the rules for the file at ``path`` (fim's own function)."""
+    return fim_rules.externals_for(os.fsencode(os.fspath(path)), head, owner)
 
 
 def compile_rules(rules_dir: Path = RULES_DIR, **kwargs) -> yara.Rules:

@@ -99,7 +99,9 @@ def test_yara_cli_compiles_each_file_without_slow_string_warnings(path, tmp_path
     assert loud.returncode == 0, loud.stderr
     assert "warning" not in loud.stderr.lower(), loud.stderr
     quiet = subprocess.run(
-        ["yara", "-w", *defines, str(path), str(target)], capture_output=True, text=True,
+        ["yara", "-w", *defines, str(path), str(target)],
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert quiet.returncode == 0, quiet.stderr

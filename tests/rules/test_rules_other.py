@@ -13,8 +13,12 @@ def severities(matches):
     return {meta["severity"] for _ns, _rule, meta in matches}
 
 
-GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) + b"\xff\xd9"
+GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+JPEG += bytes(range(256)) + b"\xff\xd9"
 
 
 # --- server configuration -----------------------------------------------------
@@ -41,6 +45,13 @@ def test_control_panel_php_handler_for_php_files_is_clean(match_data):
         "</IfModule>\n<FilesMatch \\.php$>\n  SetHandler application/x-httpd-php82\n</FilesMatch>\n"
     )
     assert match_data(text, "/home/u/public_html/.htaccess") == []
+
+
+def test_sethandler_limited_to_php_files_is_clean_but_catch_all_is_high(match_data):
+    php_only = "<Files *.php>\n  SetHandler application/x-httpd-php\n</Files>\n"
+    assert match_data(php_only, "/srv/www/.htaccess") == []
+    catch_all = '<FilesMatch ".*">\n  SetHandler application/x-httpd-php\n</FilesMatch>\n'
+    assert "server_config" in families(match_data(catch_all, "/srv/www/.htaccess"), "high")
 
 
 def test_htaccess_that_disables_php_in_uploads_is_clean(match_data):
@@ -115,7 +126,7 @@ def test_jsp_echoing_a_parameter_is_clean(match_data):
     [
         '<%@ Page Language="Jscript"%><%eval(Request.Item["p"],"unsafe");%>',
         '<%eval request("p")%>',
-        "<%ExecuteGlobal(Request.Form(\"c\"))%>",
+        '<%ExecuteGlobal(Request.Form("c"))%>',
     ],
 )
 def test_asp_evaluating_the_request_is_critical(match_data, text):

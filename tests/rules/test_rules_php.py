@@ -185,6 +185,8 @@ def test_sparse_gotos_of_a_generated_parser_are_not_flagged(match_data):
         "assert(isset($_REQUEST['id']));",
         "assert($user instanceof User);",
         "// set up $_REQUEST ( $_GET + $_POST )",
+        "// the handler ($_POST) is validated first; see $data ($_GET) below",
+        "/* $_GET['page'] (optional) selects the tab */",
         "$ids = array_map('intval', $_POST['ids']);",
         "usort($rows, function ($a, $b) { return $a <=> $b; });",
         "call_user_func(array($this, 'handle'), $_REQUEST);",

@@ -1,3 +1,4 @@
+<?php exit('inert fim test sample'); ?>
 <?php
 $p = isset($_GET['p']) ? $_GET['p'] : '.';
 echo php_uname() . ' / ' . get_current_user() . ' / ' . disk_free_space('.');

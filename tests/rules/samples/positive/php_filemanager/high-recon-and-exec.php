@@ -1,3 +1,4 @@
+<?php exit('inert fim test sample'); ?>
 <?php
 $info = array(
     'os' => php_uname(),

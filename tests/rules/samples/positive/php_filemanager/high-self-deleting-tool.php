@@ -1,3 +1,4 @@
+<?php exit('inert fim test sample'); ?>
 <?php
 if (isset($_GET['bye'])) {
     unlink(__FILE__);

@@ -1,3 +1,4 @@
+<?php exit('inert fim test sample'); ?>
 <?php
 @error_reporting(0);
 @set_time_limit(0);

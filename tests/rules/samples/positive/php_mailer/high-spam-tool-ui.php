@@ -1,3 +1,4 @@
+<?php exit('inert fim test sample'); ?>
 <?php
 set_time_limit(0);
 $emails = $_POST['emaillist'];
