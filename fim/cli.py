@@ -352,6 +352,8 @@ def config_check(config_path: str) -> None:
     config = _load_config(config_path)
     hashes = hashlists.load(config.hashes.bad, config.hashes.good)
     build_engine(config, hashes=hashes)
+    if config.alerts.sinks:  # secrets readable, URLs valid, exec programs safe: as the daemon builds them
+        AlertService.from_config(config, config_mod.database_path(config))
     click.echo(f"ok: {config_path}")
 
 

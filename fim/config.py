@@ -74,7 +74,7 @@ class TenantsConfig:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    path: str = ""  # "" = /var/lib/fim/fim.db for root, $XDG_STATE_HOME/fim/fim.db otherwise
+    path: str = ""  # "" = fim.db in $STATE_DIRECTORY, /var/lib/fim for root, $XDG_STATE_HOME/fim
     busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
 
 
@@ -228,6 +228,9 @@ def _convert(typ: Any, value: Any, parse: Any) -> Any:
 
 
 def default_state_dir() -> Path:
+    """systemd's StateDirectory= when set, /var/lib/fim for root, else the XDG state home."""
+    if os.environ.get("STATE_DIRECTORY"):
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
     if os.geteuid() == 0:
         return Path("/var/lib/fim")
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local/state")

@@ -72,6 +72,7 @@ class Inspector:
     ):
         self.engine = engine
         self.checks = tuple(checks)
+        self._noatime = True
         self.hashes = hashes or HashLists()
         self.limits = limits or Limits()
         self.owners = owners or Owners()
@@ -79,10 +80,7 @@ class Inspector:
     def inspect(self, candidate: Candidate) -> Inspection:
         path = candidate.path
         try:
-            if candidate.parent is not None:
-                fd = os.open(candidate.name, OPEN_FLAGS, dir_fd=candidate.parent.fd)
-            else:
-                fd = os.open(path, OPEN_FLAGS)
+            fd = self._open(candidate)
         except OSError as exc:
             return _open_failure(path, exc)
         try:
@@ -91,6 +89,21 @@ class Inspector:
             return Inspection(path, Status.ERROR, reason=f"read failed: {exc.strerror or exc}")
         finally:
             os.close(fd)
+
+    def _open(self, candidate: Candidate) -> int:
+        """Open without updating the access time when allowed (root, or the file's owner):
+        a scan should not rewrite every customer's atime. Elsewhere O_NOATIME fails with EPERM
+        and we stop asking."""
+        dir_fd = candidate.parent.fd if candidate.parent is not None else None
+        name = candidate.name if dir_fd is not None else candidate.path
+        if self._noatime:
+            try:
+                return os.open(name, OPEN_FLAGS | os.O_NOATIME, dir_fd=dir_fd)
+            except PermissionError as exc:
+                if exc.errno != errno.EPERM:  # EACCES: unreadable, with or without O_NOATIME
+                    raise
+                self._noatime = False
+        return os.open(name, OPEN_FLAGS, dir_fd=dir_fd)
 
     def _inspect_fd(self, fd: int, candidate: Candidate) -> Inspection:
         path = candidate.path

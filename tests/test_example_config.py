@@ -11,6 +11,9 @@ def test_example_config_is_valid_and_states_the_defaults():
     defaults = config.Config()
     for section in ("scan", "rules", "hashes", "tenants", "database", "quarantine", "retention"):
         assert getattr(loaded, section) == getattr(defaults, section), section
+    # [daemon] differs only by naming example roots (the default watches nothing).
+    assert loaded.daemon == dataclasses.replace(defaults.daemon, roots=loaded.daemon.roots)
+    assert loaded.daemon.roots
 
 
 def test_example_config_turns_on_exactly_the_policy_shipped_in_code():

@@ -194,3 +194,13 @@ def test_database_from_a_newer_fim_is_refused(tmp_path):
     conn.close()
     with pytest.raises(fim.FimError, match="newer than this fim"):
         Store.open(path)
+
+
+def test_scanning_does_not_change_access_times(tmp_path, marker_rules):
+    root = tmp_path / "t"
+    root.mkdir()
+    f = root / "old.php"
+    f.write_bytes(SHELL)
+    os.utime(f, ns=(1_000_000_000, 1_000_000_000))
+    fim.scan([root], extra_rules=[str(marker_rules)], use_bundled=False)
+    assert os.stat(f).st_atime_ns == 1_000_000_000
