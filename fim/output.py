@@ -101,8 +101,8 @@ def json_document(report: ScanReport, changes: list[dict] | None = None) -> dict
         "ruleset_version": report.ruleset_version,
         "roots": [paths.json_path_fields(r) for r in report.roots],
         "findings": [ecs.finding_event(f) for f in report.findings],
-        "problems": [ecs.problem_record(p) for p in report.problems],
-        "problems_omitted": report.problems_omitted,
+        "errors": [ecs.problem_record(p) for p in report.problems],  # not inspected, and why
+        "errors_omitted": report.problems_omitted,
         "stats": report.stats.as_dict(),
     }
     if changes is not None:

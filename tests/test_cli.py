@@ -98,7 +98,7 @@ def test_jsonl_is_one_ecs_event_per_finding(fim, tree, conf, marker_rules):
 def test_json_document_has_findings_problems_and_stats(fim, tree, marker_rules):
     r = fim("scan", "--no-db", "--format", "json", *rules_args(marker_rules), tree)
     doc = r.json
-    assert set(doc) >= {"findings", "problems", "stats", "ruleset_version", "roots"}
+    assert set(doc) >= {"findings", "errors", "stats", "ruleset_version", "roots"}
     assert doc["stats"]["files_seen"] == 3
     assert doc["stats"]["findings"] == 2
 

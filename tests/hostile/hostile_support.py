@@ -133,7 +133,7 @@ class Result:
 
     def problems(self) -> dict[bytes, dict]:
         assert self.fmt == "json"
-        return {exact_path(p, p.get("path_b64")): p for p in self.doc["problems"]}
+        return {exact_path(p, p.get("path_b64")): p for p in self.doc["errors"]}
 
     @property
     def stats(self) -> dict:

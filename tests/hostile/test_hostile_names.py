@@ -87,7 +87,7 @@ def test_every_hostile_name_was_created_as_a_real_file(scanned):
     assert scanned.json.rc == 1
     assert scanned.json.stats["files_seen"] == len(CASES)
     assert scanned.json.stats["findings"] == len(CASES)
-    assert scanned.json.doc["problems"] == []
+    assert scanned.json.doc["errors"] == []
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -186,7 +186,7 @@ def test_hostile_names_from_a_nul_separated_list_are_scanned_exactly(ws):
     res = ws.run(fmt="json", extra=("--files-from", str(listing), "--null"))
     assert res.rc == 1
     assert sorted(res.finding_paths()) == sorted(expected.values())
-    assert res.doc["problems"] == []
+    assert res.doc["errors"] == []
 
 
 def test_nonexistent_hostile_path_argument_gives_a_safe_error(ws):
@@ -243,7 +243,7 @@ def test_path_longer_than_path_max_is_walked_and_reported_exactly(ws):
     res = ws.run(ws.root, fmt="json")
     assert res.rc == 1, res.stderr
     assert res.finding_paths() == [full]
-    assert res.doc["problems"] == []
+    assert res.doc["errors"] == []
     text = ws.run(ws.root, fmt="text", db=str(ws.state / "text.db"))
     assert text.rc == 1
     assert text.shows_path_line(full)

@@ -139,7 +139,7 @@ def test_zero_byte_files_are_read_clean_and_counted(ws):
     res = ws.run(ws.root, fmt="json")
     assert res.rc == 0
     assert res.doc["findings"] == []
-    assert res.doc["problems"] == []
+    assert res.doc["errors"] == []
     assert res.stats["files_seen"] == 4
     assert res.stats["files_read"] == 4
     assert res.stats["bytes_read"] == 0
@@ -212,5 +212,5 @@ def test_hundred_thousand_files_in_one_directory_are_all_seen(ws):
     assert res.stats["files_seen"] == count
     assert res.stats["files_read"] == count
     assert res.stats["new"] == count
-    assert res.doc["problems"] == []
+    assert res.doc["errors"] == []
     assert elapsed < 90
