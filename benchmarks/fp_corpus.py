@@ -29,6 +29,8 @@ from pathlib import Path
 
 import yara
 
+from fim import rules as fim_rules
+
 REPO = Path(__file__).resolve().parent.parent
 
 # Application name -> Debian 12 packages that make it up (the application
@@ -206,49 +208,19 @@ MAX_BYTES = 32 * 1024 * 1024
 
 
 # --- externals --------------------------------------------------------------
-# Same computation as tests/rules/conftest.py (and fim.rules): keep in sync.
-
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\x00\x00\x01\x00", "ICO"),
-    (b"%PDF-", "PDF"),
-    (b"PK\x03\x04", "ZIP"),
-    (b"PK\x05\x06", "ZIP"),
-    (b"\x1f\x8b", "GZIP"),
-    (b"\x7fELF", "ELF"),
-    (b"MZ", "PE"),
-    (b"BM", "BMP"),
-)
-
-
-def detect_filetype(head: bytes) -> str:
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    return ""
+# One implementation: fim.rules.externals_for.
 
 
 def externals_for(path: str, head: bytes, owner: str = "") -> dict[str, str]:
-    name = os.path.basename(os.fsdecode(path))
-    return {
-        "filename": name,
-        "filepath": os.fsdecode(path),
-        "extension": os.path.splitext(name)[1].lower(),
-        "filetype": detect_filetype(head),
-        "owner": owner,
-    }
+    """The externals fim itself passes to the rules."""
+    return fim_rules.externals_for(os.fsencode(path), head, owner)
 
 
 def compile_rules(rules_dir: Path) -> yara.Rules:
     files = {p.stem: str(p) for p in sorted(rules_dir.glob("*.yar"))}
     if not files:
         raise SystemExit(f"no .yar files in {rules_dir}")
-    ext = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
+    ext = dict.fromkeys(fim_rules.EXTERNAL_NAMES, "")
     return yara.compile(filepaths=files, externals=ext)
 
 

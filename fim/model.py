@@ -63,16 +63,6 @@ class FileState:
     sha256: str | None = None
     md5: str | None = None
 
-    def same_identity(self, other: FileState) -> bool:
-        """True when nothing a writer can change without changing the stat differs."""
-        return (
-            self.dev == other.dev
-            and self.ino == other.ino
-            and self.size == other.size
-            and self.mtime_ns == other.mtime_ns
-            and self.ctime_ns == other.ctime_ns
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class StringHit:
