@@ -81,7 +81,7 @@ def _load_config(path: str | None) -> Config:
 
 
 @cli.command()
-@click.argument("paths_", metavar="PATH...", nargs=-1, type=click.Path())
+@click.argument("paths_", metavar="[PATH]...", nargs=-1, type=click.Path())
 @click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
 @click.option("--db", "db_path", type=click.Path(), help="Baseline database (default: the state dir).")
 @click.option("--no-db", is_flag=True, help="Keep no baseline: read every file, remember nothing.")
@@ -106,7 +106,9 @@ def _load_config(path: str | None) -> Config:
 @click.option(
     "--files-from",
     type=click.File("rb"),
-    help="Read paths to scan from FILE (- for stdin), one a line.",
+    metavar="FILE|-",
+    help="Read paths to scan from FILE (- for stdin), one a line; list real paths (symlinked "
+    "directories in them are not followed).",
 )
 @click.option("--null", "-0", "null", is_flag=True, help="--files-from paths are NUL-separated.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker threads [one per core].")
