@@ -224,8 +224,13 @@ class Daemon:
 
     def _take_events(self) -> bool:
         due = self.coalescer.pop_due(limit=2000)
-        for path in due:
-            self._event(path)
+        for index, path in enumerate(due):
+            try:
+                self._event(path)
+            except BaseException:
+                for later in due[index:]:  # not lost: looked at again once the store is back
+                    self.coalescer.add(later)
+                raise
         busy = bool(due)
         budget = WALK_SLICE
         while self._event_walks and budget > 0:

@@ -275,16 +275,14 @@ class Scanner:
             change = Change.UNCHANGED
         if change is not Change.UNCHANGED:
             self._changed(state.path, change, tenant)
-        self.store.record(insp, tenant, self.version, scan_id)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
         found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
+        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+        self.store.record(insp, tenant, self.version, scan_id, fresh)
         for finding in found:
             self._report(finding, report)
-        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
-        if fresh:
-            self.store.add_findings(fresh, scan_id)
         self._respond(found)
 
     # -- helpers -----------------------------------------------------------------------------

@@ -87,6 +87,8 @@ class Store:
         self._pending_seen: list[tuple[int, bytes]] = []
         self._pending_findings: list[dict] = []
         self._last_flush = time.monotonic()
+        self._retry_after = 0.0
+        self.last_error = ""
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -215,8 +217,19 @@ class Store:
         self._pending_seen.append((scan_id, path))
         self._maybe_flush()
 
-    def record(self, inspection: Inspection, tenant: str | None, ruleset: str, scan_id: int) -> None:
-        """Buffer the new baseline row of an inspected file."""
+    def record(
+        self,
+        inspection: Inspection,
+        tenant: str | None,
+        ruleset: str,
+        scan_id: int,
+        findings: Iterable[Finding] = (),
+    ) -> None:
+        """Buffer the new baseline row of an inspected file and its new findings.
+
+        Both go into the same batch, so one transaction commits the verdict with its findings
+        (and, through the hooks, their alerts): never a "finding" verdict without its finding.
+        """
         state = inspection.state
         if state is None:
             return
@@ -235,9 +248,14 @@ class Store:
                 verdict, matches, now, now, scan_id,
             )
         )  # fmt: skip
+        self._buffer_findings(findings, scan_id)
         self._maybe_flush()
 
     def add_findings(self, findings: Iterable[Finding], scan_id: int | None) -> None:
+        self._buffer_findings(findings, scan_id)
+        self._maybe_flush()
+
+    def _buffer_findings(self, findings: Iterable[Finding], scan_id: int | None) -> None:
         for f in findings:
             st = f.state
             self._pending_findings.append(
@@ -259,7 +277,6 @@ class Store:
                     "owner": f.owner,
                 }
             )
-        self._maybe_flush()
 
     def sweep_deleted(
         self, scan_id: int, roots: Sequence[bytes], unlisted: Sequence[bytes]
@@ -320,8 +337,18 @@ class Store:
     # -- writing -----------------------------------------------------------------------------
 
     def _maybe_flush(self) -> None:
-        if self.pending >= BATCH_ROWS or time.monotonic() - self._last_flush >= BATCH_SECONDS:
-            self.flush()
+        """Flush when a batch is full or old. A failure here is not raised: the rows stay
+        buffered, and the caller's bookkeeping (a verdict, its findings) must not be cut in
+        half by an error about an earlier batch. An explicit :meth:`flush` raises it."""
+        now = time.monotonic()
+        if now < self._retry_after:
+            return
+        if self.pending >= BATCH_ROWS or now - self._last_flush >= BATCH_SECONDS:
+            try:
+                self.flush()
+            except StoreError as exc:
+                self.last_error = str(exc)
+                self._retry_after = now + BATCH_SECONDS
 
     def flush(self) -> None:
         """Commit everything buffered in one transaction.

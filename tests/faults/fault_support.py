@@ -131,14 +131,14 @@ def wait_for(predicate, what: str, timeout: float = 30.0, step: float = 0.1, det
         time.sleep(step)
 
 
-def alerts_pending(config: Path) -> tuple[list[dict], str]:
-    """``fim alerts pending --format json`` run as a real command: the rows and its stderr."""
+def alerts_pending(config: Path, fmt: str = "json") -> tuple[list[dict] | str, str]:
+    """``fim alerts pending`` run as a real command: its rows (json) or text, and its stderr."""
     out = subprocess.run(
-        [sys.executable, "-m", "fim", "alerts", "pending", "--config", str(config), "--format", "json"],
+        [sys.executable, "-m", "fim", "alerts", "pending", "--config", str(config), "--format", fmt],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)["pending"], out.stderr
+    return (json.loads(out.stdout)["pending"] if fmt == "json" else out.stdout), out.stderr
 
 
 def jsonl_paths(sink: Path) -> list[str]:
