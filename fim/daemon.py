@@ -30,7 +30,7 @@ from fim.scanner import Scanner, build_scanner
 from fim.sdnotify import Notifier
 from fim.store import Store
 from fim.walk import Candidate, Walker
-from fim.watch import Coalescer, Watches, inotify_limits, paths_under, watched_inodes
+from fim.watch import Coalescer, Watches, inode_key, inotify_limits, paths_under, watched_inodes
 
 EX_CONFIG = 78
 WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again
@@ -46,7 +46,7 @@ class WalkJob:
     iterator: Iterator[Candidate]
     report: ScanReport
     started: float = field(default_factory=time.time)
-    dirs: dict[tuple[int, int], bytes] = field(default_factory=dict)  # to verify watch coverage
+    coverage: Coverage | None = None  # directories the walk found that inotify does not watch
 
 
 def status_path(config: Config) -> Path:
@@ -272,10 +272,11 @@ class Daemon:
         report = ScanReport(ruleset_version=self.scanner.version, roots=roots)
         scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.scanner.version)
         self._event_scan = scan_id  # events from now on count as "seen since" this walk began
-        dirs: dict[tuple[int, int], bytes] = {}
-        walker = self.scanner.walker(report, lambda path, st: dirs.__setitem__((st.st_dev, st.st_ino), path))
+        watched_roots = list(self.watches.watched)
+        coverage = Coverage() if any(paths_under(r, watched_roots) for r in roots) else None
+        walker = self.scanner.walker(report, coverage.directory if coverage else None)
         iterator = (c for root in roots for c in walker.walk(root))
-        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, dirs=dirs))
+        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
         self.notifier.status(f"{kind} of {len(roots)} root(s)")
         self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
 
@@ -313,14 +314,12 @@ class Daemon:
         watchdog silently skips a subdirectory it cannot watch (watch limit, a race); such a
         directory is covered by periodic rescans instead, loudly.
         """
-        watched_roots = [r for r in job.roots if paths_under(r, list(self.watches.watched))]
-        if not watched_roots or not job.dirs:
+        coverage = job.coverage
+        if coverage is None:
             return
-        watched = watched_inodes()
-        missing = sorted(
-            path for key, path in job.dirs.items() if key not in watched and paths_under(path, watched_roots)
-        )
-        self._dirs_seen = max(self._dirs_seen, len(job.dirs))
+        self._dirs_seen = max(self._dirs_seen, coverage.count)
+        watched_roots = [r for r in job.roots if paths_under(r, list(self.watches.watched))]
+        missing = coverage.missing(watched_roots)
         if not missing:
             return
         reason = "not watched (inotify watch limit reached? fs.inotify.max_user_watches)"
@@ -353,10 +352,16 @@ class Daemon:
             if dead:
                 self._coverage_lost(dead[0], "a watch stopped; watched again and rescanned")
                 self._start_walk("rescan", dead)
-        if self.coalescer.take_overflow():
+        if self.coalescer.take_overflow():  # our own queue dropped paths: they could be anywhere
             self.log.warning("event queue overflowed; rescanning every root")
             self._last_error = "event queue overflowed; rescanned"
             self._start_walk("overflow", [*self.watches.watched, *self.watches.unwatched])
+        overflowed = self.watches.take_overflowed()
+        if overflowed:  # the kernel's queue of one or more roots overflowed
+            self.log.warning("inotify queue overflowed; rescanning", roots=len(overflowed),
+                             examples=[paths.display(r) for r in overflowed[:5]])  # fmt: skip
+            self._last_error = "inotify queue overflowed; rescanned (raise fs.inotify.max_queued_events)"
+            self._start_walk("overflow", overflowed)
         uncovered = self.watches.unwatched or self._rescan_dirs
         if uncovered and self._due("rescan", now, d.rescan_seconds):
             healed = self.watches.retry_unwatched()
@@ -488,6 +493,29 @@ class Daemon:
             os.replace(tmp, path)
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
+
+
+class Coverage:
+    """Checks each directory a walk lists against the watches in place when the walk began;
+    only suspects are kept (memory stays small with 100,000 directories), and they are checked
+    again at the end against the watches then, since a watch may have been added meanwhile."""
+
+    def __init__(self) -> None:
+        self._watched = watched_inodes()
+        self._suspects: list[tuple[int, bytes]] = []
+        self.count = 0
+
+    def directory(self, path: bytes, st: os.stat_result) -> None:
+        self.count += 1
+        key = inode_key(st.st_dev, st.st_ino)
+        if key not in self._watched:
+            self._suspects.append((key, path))
+
+    def missing(self, under: list[bytes]) -> list[bytes]:
+        if not self._suspects:
+            return []
+        watched = watched_inodes()
+        return sorted(p for key, p in self._suspects if key not in watched and paths_under(p, under))
 
 
 def _outermost(dirs: list[bytes]) -> list[bytes]:

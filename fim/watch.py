@@ -149,16 +149,23 @@ class _Handler(FileSystemEventHandler):
 
 
 class _OverflowLog(logging.Handler):
-    """watchdog reports a kernel queue overflow only in its log; turn that into a flag."""
+    """watchdog reports a kernel queue overflow only in its log; turn that into a signal.
 
-    def __init__(self, on_overflow: Callable[[], None]):
+    Each root has its own inotify instance, and watchdog names the root whose queue overflowed
+    ("reconciling recursive watches below ROOT"): then only that root is rescanned. A message
+    that names no root means "some events were lost somewhere".
+    """
+
+    def __init__(self, on_overflow: Callable[[bytes | None], None]):
         super().__init__(logging.WARNING)
         self._on_overflow = on_overflow
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage().lower()
-        if "overflow" in message or "unable to rebuild" in message:
-            self._on_overflow()
+        if "overflow" not in message and "unable to rebuild" not in message:
+            return
+        root = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        self._on_overflow(os.fsencode(root) if isinstance(root, bytes | str) else None)
 
 
 @dataclass
@@ -182,15 +189,41 @@ class Watches:
     unwatched: dict[bytes, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._overflow_lock = threading.Lock()
+        self._overflow_roots: set[bytes] = set()
+        self._overflow_unknown = False
+        self._unknown_since: float | None = None
         self._handler = _Handler(self.coalescer)
         self._log_handler = _OverflowLog(self._overflowed)
         for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
             logging.getLogger(name).addHandler(self._log_handler)
 
-    def _overflowed(self) -> None:
-        with self.coalescer._lock:
-            self.coalescer.overflowed = True
+    def _overflowed(self, root: bytes | None) -> None:
+        with self._overflow_lock:
+            if root is None:
+                self._overflow_unknown = True
+            else:
+                self._overflow_roots.add(root)
         self.coalescer.wake.set()
+
+    def take_overflowed(self, grace: float = 0.5) -> list[bytes]:
+        """Roots to rescan after an overflow ([] when none). watchdog logs "events were lost"
+        and then, for a recursive watch, the root: wait ``grace`` seconds for the root before
+        falling back to every root."""
+        with self._overflow_lock:
+            now = time.monotonic()
+            if self._overflow_unknown and not self._overflow_roots:
+                if self._unknown_since is None:
+                    self._unknown_since = now
+                if now - self._unknown_since < grace:
+                    return []
+                roots = [*self.watched, *self.unwatched]
+            else:
+                roots = sorted(self._overflow_roots)
+            self._overflow_roots.clear()
+            self._overflow_unknown = False
+            self._unknown_since = None
+            return roots
 
     def start(self) -> None:
         self.observer.start()
@@ -198,8 +231,9 @@ class Watches:
     def stop(self) -> None:
         for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
             logging.getLogger(name).removeHandler(self._log_handler)
-        self.observer.stop()
-        self.observer.join(timeout=5)
+        if self.observer.is_alive():
+            self.observer.stop()
+            self.observer.join(timeout=5)
 
     def expand(self) -> list[bytes]:
         return self.expand_patterns(self.patterns)
@@ -274,13 +308,18 @@ class Watches:
                 self.observer.unschedule(watch)
 
 
-def watched_inodes() -> set[tuple[int, int]]:
-    """(device, inode) of every directory this process's inotify instances watch.
+def inode_key(dev: int, ino: int) -> int:
+    """One int per (device, inode): a set of 100,000 of these is a few MB, tuples twice that."""
+    return (dev << 64) | ino
+
+
+def watched_inodes() -> set[int]:
+    """:func:`inode_key` of every directory this process's inotify instances watch.
 
     watchdog ignores a failure to watch a subdirectory (it only raises for the root), so the
     daemon compares this set with the directories a walk found to learn what is not covered.
     """
-    found: set[tuple[int, int]] = set()
+    found: set[int] = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
             if "inotify" not in os.readlink(f"/proc/self/fd/{fd}"):
@@ -294,7 +333,7 @@ def watched_inodes() -> set[tuple[int, int]]:
                 continue
             fields = dict(part.split(":", 1) for part in line.split()[1:] if ":" in part)
             sdev = int(fields["sdev"], 16)  # the kernel's encoding: major << 20 | minor
-            found.add((os.makedev(sdev >> 20, sdev & 0xFFFFF), int(fields["ino"], 16)))
+            found.add(inode_key(os.makedev(sdev >> 20, sdev & 0xFFFFF), int(fields["ino"], 16)))
     return found
 
 
