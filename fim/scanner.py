@@ -9,6 +9,7 @@ and the daemon both feed this pipeline; it does not know where a candidate came 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import queue
 import time
@@ -28,6 +29,7 @@ from fim.tenants import Owners, TenantResolver
 from fim.walk import Candidate, Excludes, Walker
 
 MAX_PROBLEMS_LISTED = 10_000
+LOOKUP_BATCH = 256
 PROGRESS_INTERVAL = 0.1
 
 
@@ -161,8 +163,8 @@ class Scanner:
         stats = report.stats
         next_progress = 0.0
         try:
-            for cand in candidates:
-                self.submit(cand, report, scan_id)
+            for cand, base in self._with_baseline(candidates):
+                self.submit(cand, report, scan_id, base)
                 self.collect()
                 if self.on_progress is not None:
                     now = time.monotonic()
@@ -174,13 +176,27 @@ class Scanner:
         finally:
             self.store.flush()
 
-    def submit(self, cand: Candidate, report: ScanReport, scan_id: int) -> None:
+    def _with_baseline(
+        self, candidates: Iterable[Candidate]
+    ) -> Iterator[tuple[Candidate, BaselineRow | None]]:
+        """Pair candidates with their baseline rows, looked up LOOKUP_BATCH at a time."""
+        it = iter(candidates)
+        while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
+            rows = self.store.lookup_many([c.path for c in chunk])
+            for cand in chunk:
+                yield cand, rows.get(cand.path)
+
+    def submit(
+        self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False
+    ) -> None:
         """Record an unchanged file at once, or queue the file for inspection.
 
-        Blocks (collecting verdicts) while the number of files in flight is at its bound.
+        ``base`` is the file's baseline row when the caller looked it up already (None: not in
+        the baseline). Blocks (collecting verdicts) while the files in flight are at their bound.
         """
         report.stats.files_seen += 1
-        base = self.store.lookup(cand.path)
+        if base is False:
+            base = self.store.lookup(cand.path)
         if (
             base is not None
             and cand.lstat is not None

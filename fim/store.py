@@ -202,16 +202,18 @@ class Store:
     # -- baseline ----------------------------------------------------------------------------
 
     def lookup(self, path: bytes) -> BaselineRow | None:
+        return self.lookup_many([path]).get(path)
+
+    def lookup_many(self, paths: Sequence[bytes]) -> dict[bytes, BaselineRow]:
+        """Baseline rows of up to a few hundred paths in one query (a walk's hot path)."""
+        sql = _LOOKUP + ",".join("?" * len(paths)) + ")"  # placeholders only
         with self._guard():
-            row = self.conn.execute(
-                "SELECT dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode,"
-                " tenant FROM files WHERE path=?",
-                (path,),
-            ).fetchone()
-        if row is None:
-            return None
-        matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[6])) if row[6] else ()
-        return BaselineRow(*row[:6], matches, *row[7:])
+            rows = self.conn.execute(sql, paths).fetchall()
+        found = {}
+        for row in rows:
+            matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[7])) if row[7] else ()
+            found[row[0]] = BaselineRow(*row[1:7], matches, *row[8:])
+        return found
 
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
@@ -433,6 +435,10 @@ ON CONFLICT(path) DO UPDATE SET
     seen_scan=excluded.seen_scan
 """
 
+_LOOKUP = (
+    "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode, tenant "
+    "FROM files WHERE path IN ("
+)
 _FINDING_COLUMNS = (
     "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
     "description", "family", "change", "sha256", "size", "uid", "owner",
