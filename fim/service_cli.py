@@ -11,8 +11,6 @@ import click
 
 from fim import config as config_mod
 from fim import output
-from fim.daemon import Daemon, status_path
-from fim.log import make_logger
 from fim.store import Store
 
 EXIT_NOT_RUNNING = 3  # as `systemctl status` says of a stopped unit
@@ -30,6 +28,10 @@ def daemon_command(config_path: str, log_format: str) -> None:
     moments after it is written. SIGHUP reloads configuration and rules (a bad one is refused
     and the running one kept); SIGTERM stops. Exit 78 on a bad configuration at start.
     """
+    # Imported here: only the daemon pays for watchdog and structlog at start-up.
+    from fim.daemon import Daemon
+    from fim.log import make_logger
+
     log = make_logger(json=None if log_format == "auto" else log_format == "json")
     sys.exit(Daemon(config_path, log=log).run())
 
@@ -42,6 +44,8 @@ def status_command(config_path: str | None, fmt: str) -> None:
 
     Exit 0 when the daemon runs, 3 when it does not.
     """
+    from fim.daemon import status_path
+
     config = config_mod.load(config_path)
     path = status_path(config)
     try:

@@ -13,12 +13,14 @@ import errno
 import fnmatch
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from fim import paths
 from fim.model import Problem, Status
 
+_FS_ENCODING = sys.getfilesystemencoding()
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 
@@ -250,12 +252,12 @@ class Walker:
             self.unlisted.append(handle.path)
             return subdirs
         for entry in entries:
-            name = os.fsencode(entry.name)
+            name = entry.name.encode(_FS_ENCODING, "surrogateescape")  # os.fsencode, minus its checks
             path = base + name
             if self._excludes and self._excludes.excluded(path, name):
                 continue
             try:
-                st = os.stat(name, dir_fd=handle.fd, follow_symlinks=False)
+                st = entry.stat(follow_symlinks=False)  # fstatat() relative to handle.fd
             except OSError as exc:
                 if exc.errno != errno.ENOENT:
                     self._problem(path, exc)
