@@ -1,5 +1,6 @@
-"""SIGKILL the daemon at random moments during a burst: nothing written is ever left without a
-verdict once it runs again, and the database always opens cleanly."""
+"""SIGKILL the daemon at random moments during a burst, many times: the database always opens
+cleanly, every file written gets a verdict, every webshell a finding, and every finding reaches
+the alert sink at least once (each line of which is a whole JSON document)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ import threading
 import time
 
 from tests.daemon.conftest import SHELL
+from tests.faults.fault_support import jsonl_paths, wait_for
 
 
-def test_repeated_sigkill_during_a_burst_loses_no_verdict(daemon, hosting):
+def test_repeated_sigkill_during_a_burst_loses_no_verdict_and_no_alert(daemon, hosting):
     rng = random.Random(20261125)
-    d = daemon().start()
+    sink = hosting / "alerts.jsonl"
+    d = daemon(
+        extra_config=(
+            "[alerts]\nretry_initial = 0.2\nretry_max = 1.0\n"
+            f'[[alerts.sinks]]\nname = "siem"\ntype = "jsonl"\npath = "{sink}"\n'
+        )
+    ).start()
     up = hosting / "home/alice/public_html/uploads"
     written: list[bytes] = []
     shells: list[bytes] = []
@@ -41,12 +49,21 @@ def test_repeated_sigkill_during_a_burst_loses_no_verdict(daemon, hosting):
         conn = sqlite3.connect(d.db)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         conn.close()
+        jsonl_paths(sink)  # every line written so far is a whole JSON document
         d.start()
     t.join()
+    assert kills >= 6
     verdicts = d.wait_verdicts(set(written), timeout=120)
     assert all(verdicts[p] in ("clean", "finding") for p in written)
     assert all(verdicts[p] == "finding" for p in shells)
-    found = {p for p, _r, _c in d.findings()}
-    assert set(shells) <= found
-    assert kills >= 6
+    assert set(shells) <= {p for p, _r, _c in d.findings()}
+    expected = {p.decode() for p in shells}
+    wait_for(
+        lambda: set(jsonl_paths(sink)) >= expected,
+        "every webshell in the sink",
+        timeout=60,
+        detail=lambda: (
+            f"never delivered: {sorted(expected - set(jsonl_paths(sink)))}\n{d.log.read_text()[-3000:]}"
+        ),
+    )
     assert d.stop() == 0
