@@ -28,7 +28,6 @@ from fim.model import Problem
 from fim.scanner import ChangeEvent, build_engine, build_scanner
 from fim.store import Store
 from fim.walk import Excludes, Walker
-from fim.watch import Watches
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -151,6 +150,8 @@ def scan(
     if not paths_ and files_from is None:
         if not config.daemon.roots:
             raise click.UsageError("give at least one PATH, --files-from, or a --config with [daemon] roots")
+        from fim.watch import Watches  # here: watchdog's import costs every scan's start-up
+
         paths_ = tuple(os.fsdecode(r) for r in Watches.expand_patterns(config.daemon.roots))
         if not paths_:
             raise UsageError("no directory matches the configured [daemon] roots")
