@@ -141,17 +141,24 @@ def hosting(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def daemon(hosting):
+def spawn_daemons(hosting: Path, cls: type[DaemonProc] = DaemonProc, **defaults):
+    """Yield a factory of daemons on the ``hosting`` tree; every one is killed at the end."""
     procs: list[DaemonProc] = []
 
     def make(roots: list[str] | None = None, **kw) -> DaemonProc:
-        d = DaemonProc(hosting, roots or [f"{hosting}/home/*/public_html"], **kw)
+        d = cls(hosting, roots or [f"{hosting}/home/*/public_html"], **{**defaults, **kw})
         procs.append(d)
         return d
 
-    yield make
-    for d in procs:
-        if d.proc is not None and d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
+    try:
+        yield make
+    finally:
+        for d in procs:
+            if d.proc is not None and d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+
+
+@pytest.fixture
+def daemon(hosting):
+    yield from spawn_daemons(hosting)
