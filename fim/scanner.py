@@ -8,6 +8,7 @@ and the daemon both feed this pipeline; it does not know where a candidate came 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -117,19 +118,12 @@ class Scanner:
         roots = normalise_roots(roots)
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
-        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
-        started = time.monotonic()
-        status = "failed"
-        try:
+        with self._recorded(kind, roots, report) as (scan_id, started):
             candidates = (c for root in roots for c in walker.walk(root))
             self.process(candidates, report, scan_id, started)
             for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
                 report.stats.deleted += 1
                 self._changed(path, Change.DELETED, tenant)
-            status = "done"
-        finally:
-            report.stats.elapsed_s = round(time.monotonic() - started, 3)
-            self.store.finish_scan(scan_id, status, report.stats.as_dict())
         return report
 
     def scan_paths(self, items: Iterable[bytes], *, kind: str = "files") -> ScanReport:
@@ -139,16 +133,22 @@ class Scanner:
         """
         report = ScanReport(ruleset_version=self.version)
         walker = self.walker(report)
-        scan_id = self.store.begin_scan(kind, [], self.version)
+        with self._recorded(kind, [], report) as (scan_id, started):
+            self.process(self._listed(items, walker), report, scan_id, started)
+        return report
+
+    @contextlib.contextmanager
+    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport) -> Iterator[tuple[int, float]]:
+        """A ``scans`` row for the work in the block: "done" when it completes, else "failed"."""
+        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
         started = time.monotonic()
         status = "failed"
         try:
-            self.process(self._listed(items, walker), report, scan_id, started)
+            yield scan_id, started
             status = "done"
         finally:
             report.stats.elapsed_s = round(time.monotonic() - started, 3)
             self.store.finish_scan(scan_id, status, report.stats.as_dict())
-        return report
 
     # -- the pipeline ------------------------------------------------------------------------
     #
