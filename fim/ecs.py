@@ -19,7 +19,8 @@ from fim.store import event_id
 _NUMERIC_SEVERITY = {Severity.LOW: 21, Severity.MEDIUM: 47, Severity.HIGH: 73, Severity.CRITICAL: 99}
 
 
-def _iso(ns: int) -> str:
+def iso(ns: int) -> str:
+    """The ``@timestamp`` form: UTC, milliseconds, ``Z``."""
     return (
         dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC)
         .isoformat(timespec="milliseconds")
@@ -50,8 +51,8 @@ def finding_event(finding: Finding, *, hostname: str | None = None) -> dict:
                 "mode": f"{stat.S_IMODE(state.mode):04o}",
                 "inode": str(state.ino),
                 "device": str(state.dev),
-                "mtime": _iso(state.mtime_ns),
-                "ctime": _iso(state.ctime_ns),
+                "mtime": iso(state.mtime_ns),
+                "ctime": iso(state.ctime_ns),
             }
         )
         hashes = {k: v for k, v in (("sha256", state.sha256), ("md5", state.md5)) if v}
@@ -68,7 +69,7 @@ def finding_event(finding: Finding, *, hostname: str | None = None) -> dict:
         fim_fields["path_b64"] = path_fields["path_b64"]
     sha = state.sha256 if state else None
     return {
-        "@timestamp": _iso(finding.detected_ns),
+        "@timestamp": iso(finding.detected_ns),
         "event": {
             "kind": "alert",
             "category": ["file", "malware"],

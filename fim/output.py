@@ -6,6 +6,7 @@ Data goes to stdout; progress and diagnostics go to stderr. Every path passes th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -33,6 +34,13 @@ def use_colour(stream: IO) -> bool:
 def dumps(document: dict) -> str:
     # ensure_ascii=False keeps names readable; display() already removed anything dangerous.
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def utc_time(ns: int | None) -> str:
+    """A timestamp for people: UTC to the second, "-" when there is none."""
+    if not ns:
+        return "-"
+    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def human_size(n: float) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -23,12 +22,6 @@ def _open(config_path: str | None, db_path: str | None) -> tuple[config_mod.Conf
     config = config_mod.load(config_path)
     where = Path(db_path) if db_path else config_mod.database_path(config)
     return config, Store.open(where, busy_timeout=config.database.busy_timeout)
-
-
-def _when(ns: int | None) -> str:
-    if not ns:
-        return "-"
-    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _emit_json(document: dict) -> None:
@@ -63,7 +56,7 @@ def quarantine_list(
         return
     for r in recs:
         click.echo(
-            f"#{r.id:<5} {r.status:<11} {_when(r.quarantined_ns)}  {r.tenant or '-'}  "
+            f"#{r.id:<5} {r.status:<11} {output.utc_time(r.quarantined_ns)}  {r.tenant or '-'}  "
             f"{paths.display(r.path)}\n       {r.severity}: {paths.display(r.reason)}"
         )
     click.echo(f"{len(recs)} file(s) in quarantine", err=True)

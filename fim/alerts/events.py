@@ -8,13 +8,12 @@ row's stable id.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import time
 
 from fim import __version__, ecs, paths
 from fim.model import Change, Finding, RuleMatch, Severity
+from fim.output import dumps  # noqa: F401 - the sinks' one-line JSON, re-exported
 
 NUMERIC_SEVERITY = {Severity.LOW: 21, Severity.MEDIUM: 47, Severity.HIGH: 73, Severity.CRITICAL: 99}
 
@@ -56,7 +55,7 @@ def health_event(message: str, severity: Severity, key: str, hostname: str, *, n
     now_ns = now_ns or time.time_ns()
     event_id = hashlib.sha256(f"health\0{key}\0{now_ns}".encode()).hexdigest()[:32]
     return {
-        "@timestamp": iso(now_ns),
+        "@timestamp": ecs.iso(now_ns),
         "message": paths.display(message),
         "event": {
             "kind": "alert",
@@ -71,17 +70,6 @@ def health_event(message: str, severity: Severity, key: str, hostname: str, *, n
         "host": {"name": hostname},
         "fim": {"severity": str(severity), "health_key": paths.display(key), "version": __version__},
     }
-
-
-def iso(ns: int) -> str:
-    """The ``@timestamp`` form of :mod:`fim.ecs`: UTC, milliseconds, ``Z``."""
-    stamp = dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
-
-
-def dumps(event: dict) -> str:
-    """One line of JSON. Every attacker-chosen string went through display(): safe to show."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 def encode(text: str) -> bytes:

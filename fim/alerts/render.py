@@ -14,14 +14,13 @@ byte reaches a message. What is left is printable text, which some channels stil
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from fim import paths
+from fim import output, paths
 from fim.model import Severity
 
 NO_TENANT = "(no tenant)"
@@ -34,10 +33,6 @@ class Message:
     title: str
     body: str
     severity: Severity
-
-
-def _when(ns: int) -> str:
-    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _plural(n: int, word: str) -> str:
@@ -61,7 +56,7 @@ def finding_lines(row: dict) -> list[str]:
         facts.append(f"sha256 {row['sha256']}")
     if row.get("owner"):
         facts.append(f"owner {paths.display(row['owner'])}")
-    facts.append(f"detected {_when(row['detected_ns'])}")
+    facts.append(f"detected {output.utc_time(row['detected_ns'])}")
     return [
         f"{sev:<8}  {paths.display(bytes(row['path']))}",
         f"          rule {rule} ({', '.join(detail)}){described}",
