@@ -73,6 +73,7 @@ class Daemon:
         self._next: dict[str, float] = {}
         self._rescan_dirs: dict[bytes, str] = {}  # directories inotify does not watch
         self._dirs_seen = 0
+        self._degraded: dict[str, str] = {}  # what is wrong now, by cause; empty when healthy
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -422,6 +423,22 @@ class Daemon:
         self.notifier.ready("reloaded")
         self.log.info("reloaded", ruleset=scanner.version)
 
+    # -- health --------------------------------------------------------------------------------
+
+    def degrade(self, cause: str, reason: str) -> None:
+        """Record that the daemon runs but does not do all its job (``cause`` is a short key:
+        one entry per cause, so a repeated failure does not grow the list). ``fim status`` says
+        "degraded" with every reason until :meth:`recover` clears it."""
+        if self._degraded.get(cause) != reason:
+            self._degraded[cause] = reason
+            self.log.error("degraded", cause=cause, reason=reason)
+            self._write_status()
+
+    def recover(self, cause: str) -> None:
+        if self._degraded.pop(cause, None) is not None:
+            self.log.info("recovered", cause=cause)
+            self._write_status()
+
     # -- reporting -----------------------------------------------------------------------------
 
     def _found(self, finding: Finding) -> None:
@@ -461,13 +478,19 @@ class Daemon:
         self.store.add_findings([finding], self._event_scan)
         self._found(finding)
 
+    def _state(self) -> str:
+        if not self._ready:
+            return "starting"
+        return "degraded" if self._degraded else "running"
+
     def _write_status(self, state: str | None = None) -> None:
         path = status_path(self.config)
         limits = inotify_limits()
         doc = {
             "pid": os.getpid(),
             "version": __version__,
-            "state": state or ("running" if self._ready else "starting"),
+            "state": state or self._state(),
+            "degraded": dict(self._degraded),
             "started": self._started,
             "updated": time.time(),
             "ruleset": self.scanner.version,

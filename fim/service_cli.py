@@ -52,7 +52,7 @@ def status_command(config_path: str | None, fmt: str) -> None:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
         doc = {"state": "unknown", "pid": None}
-    running = doc.get("state") == "running" and _alive(doc.get("pid"))
+    running = doc.get("state") in ("running", "degraded") and _alive(doc.get("pid"))
     doc["running"] = running
     db = config_mod.database_path(config)
     if db.exists():
@@ -79,8 +79,11 @@ def _alive(pid: object) -> bool:
 
 
 def _print_status(doc: dict) -> None:
-    state = "running" if doc["running"] else "not running"
+    state = doc.get("state", "running") if doc["running"] else "not running"
     click.echo(f"fim daemon: {state} (pid {doc.get('pid')}, version {doc.get('version', '?')})")
+    if doc["running"]:
+        for cause, reason in (doc.get("degraded") or {}).items():
+            click.echo(f"  degraded ({cause}): {reason}")
     watched = doc.get("watched_roots", [])
     click.echo(f"watched roots: {len(watched)}")
     for root in watched[:20]:
