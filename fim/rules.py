@@ -25,9 +25,14 @@ from fim.errors import RuleError
 from fim.model import RuleMatch, Severity, StringHit
 
 RULE_SUFFIXES = (".yar", ".yara")
-EXTERNALS_SCHEME = "fim-externals-1"  # bump when the meaning of an external changes
+EXTERNALS_SCHEME = "fim-externals-2"  # bump when the meaning of an external changes
 # Externals public rule sets use (Loki/THOR style); defined so such rule files compile.
 EXTERNAL_NAMES = ("filename", "filepath", "extension", "filetype", "owner")
+# fim's own externals for the unpacking stage: the rules see the file as stored (layer 0) and
+# every layer decoded from it. ``chain`` names the decoders that led to a layer
+# ("base64>gzinflate"); ``has_code_view`` is true on layer 0 when a comment-stripped view of it
+# is matched as well, so a rule that must not fire on comments skips the raw bytes.
+LAYER_DEFAULTS: dict[str, int | str | bool] = {"layer": 0, "chain": "", "has_code_view": False}
 
 _MAGIC = (
     (b"GIF87a", "GIF"),
@@ -152,8 +157,8 @@ def ruleset_version(sources: Sequence[RuleSource], extra_inputs: Iterable[bytes]
 _ERR_LOCATION = re.compile(r"^(?P<file>.*)\((?P<line>\d+)\): (?P<msg>.*)$", re.DOTALL)
 
 
-def _externals_defaults() -> dict[str, str]:
-    return dict.fromkeys(EXTERNAL_NAMES, "")
+def _externals_defaults() -> dict[str, str | int | bool]:
+    return {**dict.fromkeys(EXTERNAL_NAMES, ""), **LAYER_DEFAULTS}
 
 
 def check(sources: Sequence[RuleSource]) -> list[str]:
