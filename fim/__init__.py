@@ -7,10 +7,9 @@ The package is a library first; the ``fim`` command is a thin layer over it::
         report = fim.scan([b"/home"], store=store)
 """
 
-__version__ = "0.1.0"
-
-from fim.errors import FimError
-from fim.scanner import scan
-from fim.store import Store
+from fim.core.errors import FimError
+from fim.core.version import __version__
+from fim.scanner.build import scan
+from fim.store.database import Store
 
 __all__ = ["FimError", "Store", "__version__", "scan"]

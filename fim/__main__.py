@@ -1,3 +1,3 @@
-from fim.cli import main
+from fim.cli.main import main
 
 main()

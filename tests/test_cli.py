@@ -127,7 +127,7 @@ def test_second_scan_skips_unchanged_files(fim, tree, marker_rules, tmp_path):
 
 
 def test_default_database_path_follows_uid(monkeypatch, tmp_path):
-    from fim import config
+    from fim.config import loader as config
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     monkeypatch.setattr("os.geteuid", lambda: 1000)

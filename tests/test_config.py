@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fim import config
-from fim.errors import ConfigError
+from fim.config import loader as config
+from fim.core.errors import ConfigError
 
 
 def write(tmp_path, text):

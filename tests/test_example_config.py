@@ -1,7 +1,7 @@
 import dataclasses
 from pathlib import Path
 
-from fim import config
+from fim.config import loader as config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yara
 
-from fim import rules
+from fim.detect import rules
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fim import paths
+from fim.core import paths
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 
 import fim
-from fim import config as config_mod
-from fim.model import Change, Status
-from fim.store import Store
+from fim.config import loader as config_mod
+from fim.core.model import Change, Status
+from fim.store.database import Store
 
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_POST['x']); ?>"
 

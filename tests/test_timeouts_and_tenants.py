@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fim
-from fim import config as config_mod
-from fim.tenants import TenantResolver
+from fim.config import loader as config_mod
+from fim.detect.tenants import TenantResolver
 
 # Entropy of a 4 KiB window at every offset: hours of work on a large file, bounded only by
 # the match timeout.

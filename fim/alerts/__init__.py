@@ -1,6 +1,6 @@
 """Alerts: findings to chat, e-mail, webhooks, commands and JSON lines, none lost, none abused.
 
-Light on import (the store imports :mod:`fim.alerts.schema`); the service loads on first use.
+Light on import; the service loads on first use.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from fim.configfields import choice
+from fim.core.values import choice
 
 SINK_TYPES = ("apprise", "webhook", "exec", "jsonl")
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -24,7 +24,7 @@ from fim.alerts.config import AlertsConfig
 from fim.alerts.events import event_from_row
 from fim.alerts.outbox import Delivery, Outbox, Target
 from fim.alerts.sinks import Batch, SinkError
-from fim.model import Severity
+from fim.core.model import Severity
 
 log = logging.getLogger("fim.alerts")
 ROWS_PER_ROUND = 5000

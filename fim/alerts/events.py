@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import time
 
-from fim import __version__, ecs, paths
-from fim.model import Change, Finding, RuleMatch, Severity
-from fim.output import dumps  # noqa: F401 - the sinks' one-line JSON, re-exported
-
-NUMERIC_SEVERITY = {Severity.LOW: 21, Severity.MEDIUM: 47, Severity.HIGH: 73, Severity.CRITICAL: 99}
+from fim.core import paths
+from fim.core.model import Change, Finding, RuleMatch, Severity
+from fim.core.version import __version__
+from fim.report import ecs
+from fim.report.ecs import NUMERIC_SEVERITY
+from fim.report.output import dumps  # noqa: F401 - the sinks' one-line JSON, re-exported
 
 
 def finding_from_row(row: dict) -> Finding:

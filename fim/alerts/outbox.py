@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fim.alerts.config import SinkConfig
 from fim.alerts.render import Message
 from fim.alerts.sinks import Sink
-from fim.model import Severity
+from fim.core.model import Severity
 
 FINDING_COLUMNS = (
     "id", "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from fim import output, paths
-from fim.model import Severity
+from fim.core import paths
+from fim.core.model import NO_TENANT, Severity
+from fim.report import output
 
-NO_TENANT = "(no tenant)"
 MAX_TENANTS_LISTED = 20
 SUBJECT_LIMIT = 150
 

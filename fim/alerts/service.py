@@ -1,6 +1,6 @@
 """The alert service: what ``fim scan --alert``, ``fim alerts`` and the daemon use.
 
-    service = AlertService.from_config(config, db_path)   # ConfigError on invalid sinks
+    service = scanner.build.alert_service(config, db_path)  # ConfigError on invalid sinks
     service.install(store)         # findings now commit together with their deliveries
     service.start()                # background delivery (daemon), or:
     service.deliver_due(10.0)      # deliver what is due now, for at most 10 s
@@ -26,12 +26,11 @@ from fim.alerts.dispatcher import Dispatcher, Planned
 from fim.alerts.events import health_event
 from fim.alerts.outbox import Delivery, Outbox, Target
 from fim.alerts.render import notice_message
-from fim.alerts.secrets import Masker
+from fim.alerts.secret_values import Masker
 from fim.alerts.sinks import Batch, build
-from fim.config import Config
-from fim.errors import ConfigError
-from fim.model import Severity
-from fim.store import Store
+from fim.core.errors import ConfigError
+from fim.core.model import Severity
+from fim.store.database import Store
 
 log = logging.getLogger("fim.alerts")
 ROUND_S = 30.0  # the background thread's longest delivery round
@@ -62,11 +61,19 @@ class AlertService:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_config(cls, config: Config, db_path: str | os.PathLike[str] | None) -> AlertService:
-        """Build every configured sink: read secrets, check URLs and programs (ConfigError if not)."""
+    def from_config(
+        cls,
+        settings: AlertsConfig,
+        db_path: str | os.PathLike[str] | None,
+        *,
+        source: str = "<config>",
+        busy_timeout: float = 5.0,
+    ) -> AlertService:
+        """Build every configured sink: read secrets, check URLs and programs (ConfigError if not).
+
+        ``source`` names the configuration file in error messages."""
         if db_path is None or os.fspath(db_path) == ":memory:":
-            raise ConfigError(config.source, ["alerts: need a database file to keep undelivered alerts in"])
-        settings: AlertsConfig = config.alerts
+            raise ConfigError(source, ["alerts: need a database file to keep undelivered alerts in"])
         masker = Masker()
         targets: list[Target] = []
         problems: list[str] = []
@@ -84,8 +91,8 @@ class AlertService:
             problems.extend(prefix + masker.mask(p) for p in trouble)
             targets.extend(Target(sink, cfg) for sink in built)
         if problems:
-            raise ConfigError(config.source, problems)
-        return cls(targets, settings, db_path, busy_timeout=config.database.busy_timeout)
+            raise ConfigError(source, problems)
+        return cls(targets, settings, db_path, busy_timeout=busy_timeout)
 
     # -- wiring --------------------------------------------------------------------------------
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from fim import config
 from fim.alerts import AlertService
-from fim.model import Change, FileState, Finding, RuleMatch, Severity
-from fim.store import Store
+from fim.config import loader as config
+from fim.core.model import Change, FileState, Finding, RuleMatch, Severity
+from fim.scanner.build import alert_service
+from fim.store.database import Store
 
 
 def free_port() -> int:
@@ -155,7 +156,7 @@ def add_findings(db: Path, service: AlertService | None, findings: list[Finding]
 def make_service(db: Path, sinks: list[dict], **settings) -> AlertService:
     settings = {"retry_initial": 0.05, "retry_max": 0.2, "hostname": "testhost", **settings}
     cfg = config.from_dict({"alerts": {"sinks": sinks, **settings}, "database": {"busy_timeout": 10.0}})
-    return AlertService.from_config(cfg, db)
+    return alert_service(cfg, db)
 
 
 def deliver_all(service: AlertService, expect: int | None = None, timeout: float = 30.0) -> None:

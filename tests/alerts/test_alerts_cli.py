@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alert_support import HttpReceiver
 
-from fim import paths
+from fim.core import paths
 
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_POST['x']); ?>"
 LIVE_BROADCAST = re.compile(r"@(everyone|here|all|channel)\b", re.IGNORECASE)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from alert_support import make_service
 
-from fim import config
 from fim.alerts import AlertsConfig, AlertService
-from fim.alerts.secrets import Masker
-from fim.errors import ConfigError
+from fim.alerts.secret_values import Masker
+from fim.config import loader as config
+from fim.core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
@@ -139,7 +139,7 @@ def test_a_bad_apprise_url_in_a_url_file_is_reported_without_the_url(db, tmp_pat
 
 def test_the_service_needs_a_database_file():
     with pytest.raises(ConfigError):
-        AlertService.from_config(config.Config(), ":memory:")
+        AlertService.from_config(config.Config().alerts, ":memory:")
 
 
 def test_example_config_states_the_alert_defaults():

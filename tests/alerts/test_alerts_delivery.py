@@ -18,7 +18,7 @@ import pytest
 from alert_support import add_findings, deliver_all, finding, make_service, wait_until
 
 from fim.alerts.sinks.webhook import signature
-from fim.errors import ConfigError
+from fim.core.errors import ConfigError
 
 
 def webhook(receiver, **extra):

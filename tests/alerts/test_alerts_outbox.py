@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 from alert_support import HttpReceiver, finding, make_service
 
-from fim.model import Severity
-from fim.store import Store
+from fim.core.model import Severity
+from fim.store.database import Store
 
 
 def outbox(db) -> list[tuple[str, str]]:

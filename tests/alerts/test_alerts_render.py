@@ -10,7 +10,7 @@ import requests
 from alert_support import add_findings, deliver_all, finding, make_service
 
 from fim.alerts import render
-from fim.model import Severity
+from fim.core.model import Severity
 
 LIVE_BROADCAST = re.compile(r"@(everyone|here|all|channel)\b", re.IGNORECASE)
 

@@ -7,7 +7,7 @@ import sqlite3
 
 from alert_support import HttpReceiver, add_findings, deliver_all, finding, make_service
 
-from fim.model import Severity
+from fim.core.model import Severity
 
 
 def chat_sinks(receiver, **extra) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fim.watch import Coalescer, Watches
+from fim.daemon.watch import Coalescer, Watches
 
 
 class Clock:

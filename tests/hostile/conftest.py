@@ -44,8 +44,8 @@ def world_ws():
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory):
     """The marker rule compiled once, for tests that drive the walker and inspector directly."""
-    from fim.config import Config
-    from fim.scanner import build_engine
+    from fim.config.loader import Config
+    from fim.scanner.build import build_engine
 
     rule = tmp_path_factory.mktemp("rules") / "marker.yar"
     rule.write_text(RULE_TEXT)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from fim import paths
+from fim.core import paths
 
 MARKER = b"FIM_TEST_MARKER_EVAL"
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_POST['x']); ?>\n"

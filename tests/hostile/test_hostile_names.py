@@ -11,7 +11,7 @@ import pytest
 from hostile_support import BIDI, RULE_NAME, SHELL, Workspace, assert_safe_text, exact_path
 
 import fim
-from fim import paths
+from fim.core import paths
 
 # name -> bytes. Every file holds the marker, so every one must give exactly one finding.
 HOSTILE_NAMES: dict[str, bytes] = {

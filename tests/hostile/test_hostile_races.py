@@ -11,9 +11,9 @@ import os
 import pytest
 from hostile_support import CLEAN, SHELL, call_with_timeout, make_fifo_unblockable
 
-from fim.inspect import Inspector
-from fim.model import Problem, Status
-from fim.walk import Candidate, Excludes, Walker
+from fim.core.model import Problem, Status
+from fim.detect.inspector import Inspector
+from fim.detect.walk import Candidate, Excludes, Walker
 
 
 def _walker(problems: list[Problem]) -> Walker:

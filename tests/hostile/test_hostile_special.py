@@ -10,7 +10,7 @@ import time
 import pytest
 from hostile_support import SHELL, assert_safe_text
 
-from fim import paths
+from fim.core import paths
 
 
 def _mknod_or_skip(path, mode, device):

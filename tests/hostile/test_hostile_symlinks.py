@@ -8,7 +8,7 @@ import os
 from hostile_support import CLEAN, SHELL
 
 import fim
-from fim import paths
+from fim.core import paths
 
 
 def test_symlink_to_file_outside_root_with_marker_gives_no_finding(ws, spy):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fim import config as config_mod
-from fim.errors import ConfigError
-from fim.model import FileState, Severity
-from fim.policy import DEFAULT_RULES, PolicyCheck, PolicyRule, compile_glob
-from fim.policy_checks import CHECKS, Subject
+from fim.config import loader as config_mod
+from fim.core.errors import ConfigError
+from fim.core.model import FileState, Severity
+from fim.detect.policy import DEFAULT_RULES, PolicyCheck, PolicyRule, compile_glob
+from fim.detect.upload_checks import CHECKS, Subject
 from tests.policy.hosting import GIF, JPEG, PNG, SHELL
 
 # -- globs ---------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
-from fim import quarantine
-from fim.model import Change, FileState, Finding, RuleMatch, Severity
-from fim.quarantine import QuarantineConfig, QuarantineError, QuarantineResponder
-from fim.store import Store
+from fim.core.model import Change, FileState, Finding, RuleMatch, Severity
+from fim.respond import quarantine
+from fim.respond.quarantine import QuarantineConfig, QuarantineError, QuarantineResponder
+from fim.store.database import Store
 
 CUSTOMER = 4321
 SHELL = b"<?php system($_GET['c']);"

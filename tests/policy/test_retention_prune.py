@@ -10,10 +10,10 @@ import time
 import pytest
 
 import fim
-from fim import config as config_mod
-from fim import retention
-from fim.retention import RetentionConfig
-from fim.store import Store
+from fim.config import loader as config_mod
+from fim.respond import retention
+from fim.respond.retention import RetentionConfig
+from fim.store.database import Store
 from tests.policy.hosting import build_site
 
 DAY = 86_400
@@ -59,7 +59,7 @@ def test_findings_older_than_their_age_go_with_their_alert_deliveries(scanned):
     _, store, _ = scanned
     assert count(store, "findings") > 0 and count(store, "test_deliveries") > 0
     result = retention.prune(store, RetentionConfig(findings_days=365), now=time.time() + 366 * DAY)
-    assert result["findings"] > 0
+    assert result.findings > 0
     assert count(store, "findings") == 0 and count(store, "test_deliveries") == 0
 
 
@@ -74,7 +74,7 @@ def test_quarantined_files_older_than_their_age_are_deleted(scanned, tmp_path):
     _, store, _ = scanned
     assert len(list((tmp_path / "q").iterdir())) == 6
     result = retention.prune(store, RetentionConfig(quarantine_days=90), now=time.time() + 91 * DAY)
-    assert result["quarantine"] == 6 and result["quarantine_files"] == 6
+    assert result.quarantine == 6 and result.quarantine_files == 6
     assert list((tmp_path / "q").iterdir()) == [] and count(store, "quarantine") == 0
 
 
@@ -83,7 +83,7 @@ def test_rows_of_vanished_files_go_once_unseen_for_long_but_present_files_stay(s
     gone = site.legit["logo.png"]
     os.unlink(gone)  # removed behind fim's back, never swept by a later scan
     result = retention.prune(store, RetentionConfig(missing_files_days=30), now=time.time() + 31 * DAY)
-    assert result["files"] == 1 + len(site.forbidden)  # the quarantined ones are gone from disk too
+    assert result.files == 1 + len(site.forbidden)  # the quarantined ones are gone from disk too
     paths = {r[0] for r in store.conn.execute("SELECT path FROM files")}
     assert paths == set(site.legit.values()) - {gone}
 
@@ -96,7 +96,7 @@ def test_old_scan_records_go_unless_they_still_date_a_file(scanned, tmp_path, ma
     )
     assert count(store, "scans") == 2
     result = retention.prune(store, RetentionConfig(scans_days=90), now=time.time() + 91 * DAY)
-    assert result["scans"] == 1  # the empty folder's scan; the first one is the files' last sighting
+    assert result.scans == 1  # the empty folder's scan; the first one is the files' last sighting
     assert count(store, "scans") == 1
 
 

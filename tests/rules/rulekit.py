@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yara
 
-from fim import rules as fim_rules
+from fim.detect import rules as fim_rules
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "rules"

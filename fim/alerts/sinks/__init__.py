@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fim.alerts.config import SinkConfig
-from fim.alerts.secrets import Masker, SecretError, read_secret, url_lines
+from fim.alerts.secret_values import Masker, SecretError, read_secret, url_lines
 from fim.alerts.sinks.base import Audience, Batch, Sink, SinkError
 
 __all__ = ["Audience", "Batch", "Sink", "SinkError", "build"]

@@ -13,12 +13,12 @@ import logging
 import threading
 from urllib.parse import urlsplit
 
-from fim import __version__
 from fim.alerts import render
 from fim.alerts.render import Message
-from fim.alerts.secrets import Masker
+from fim.alerts.secret_values import Masker
 from fim.alerts.sinks.base import Audience, Batch, SinkError
-from fim.model import Severity
+from fim.core.model import Severity
+from fim.core.version import __version__
 
 _log = logging.getLogger("apprise")
 # apprise's own lines reach the operator through SinkError, masked; never raw on stderr.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from fim.alerts.render import Message
+from fim.core.errors import FimError
 
 Audience = Literal["people", "machines"]
 
@@ -18,7 +19,7 @@ class Batch:
     message: Message
 
 
-class SinkError(Exception):
+class SinkError(FimError):
     """A send failed. The message is for the operator and never contains a secret."""
 
 

@@ -15,9 +15,9 @@ import signal
 import stat
 import subprocess
 
-from fim import paths
 from fim.alerts.events import dumps, encode
 from fim.alerts.sinks.base import Audience, Batch, SinkError
+from fim.core import paths
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _OUTPUT_SHOWN = 500

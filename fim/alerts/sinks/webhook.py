@@ -26,10 +26,10 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from fim import __version__
 from fim.alerts.events import encode
-from fim.alerts.secrets import Masker
+from fim.alerts.secret_values import Masker
 from fim.alerts.sinks.base import Audience, Batch, SinkError
+from fim.core.version import __version__
 
 SIGNATURE_HEADER = "X-Fim-Signature"
 TIMESTAMP_HEADER = "X-Fim-Timestamp"

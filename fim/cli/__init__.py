@@ -1,0 +1,1 @@
+"""The ``fim`` command: thin click groups over the library."""

@@ -1,0 +1,114 @@
+"""``fim daemon`` and ``fim status``: the service and what it says about itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import click
+
+from fim.config import loader as config_mod
+from fim.report import output
+from fim.store.database import Store
+
+EXIT_NOT_RUNNING = 3  # as `systemctl status` says of a stopped unit
+
+
+@click.command("daemon")
+@click.option("--config", "config_path", type=click.Path(), required=True, help="TOML configuration file.")
+@click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
+              help="auto: JSON lines unless stderr is a terminal.")  # fmt: skip
+def daemon_command(config_path: str, log_format: str) -> None:
+    """Watch the configured upload areas in real time (run it under systemd).
+
+    Places inotify watches on every [daemon] root (globs allowed), then walks them to catch up
+    on whatever changed while fim was not running, then scans each new or changed file
+    moments after it is written. SIGHUP reloads configuration and rules (a bad one is refused
+    and the running one kept); SIGTERM stops. Exit 78 on a bad configuration at start.
+    """
+    # Imported here: only the daemon pays for watchdog and structlog at start-up.
+    from fim.daemon.log import make_logger
+    from fim.daemon.service import Daemon
+
+    log = make_logger(json=None if log_format == "auto" else log_format == "json")
+    sys.exit(Daemon(config_path, log=log).run())
+
+
+@click.command("status")
+@click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status_command(config_path: str | None, fmt: str) -> None:
+    """Show what the daemon watches, what it can only rescan, and recent findings by tenant.
+
+    Exit 0 when the daemon runs, 3 when it does not.
+    """
+    from fim.daemon.service import status_path
+
+    config = config_mod.load(config_path)
+    path = status_path(config)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        doc = {"state": "unknown", "pid": None}
+    running = doc.get("state") in ("running", "degraded") and _alive(doc.get("pid"))
+    doc["running"] = running
+    db = config_mod.database_path(config)
+    if db.exists():
+        with Store.open(db, busy_timeout=config.database.busy_timeout) as store:
+            since = time.time_ns() - 24 * 3600 * 10**9
+            doc["findings_24h"] = {t or "(no tenant)": n for t, n in store.findings_by_tenant(since).items()}
+    if fmt == "json":
+        click.echo(output.dumps(doc))
+    else:
+        _print_status(doc)
+    sys.exit(0 if running else EXIT_NOT_RUNNING)
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _print_status(doc: dict) -> None:
+    state = doc.get("state", "running") if doc["running"] else "not running"
+    click.echo(f"fim daemon: {state} (pid {doc.get('pid')}, version {doc.get('version', '?')})")
+    if doc["running"]:
+        for cause, reason in (doc.get("degraded") or {}).items():
+            click.echo(f"  degraded ({cause}): {reason}")
+    watched = doc.get("watched_roots", [])
+    click.echo(f"watched roots: {len(watched)}")
+    for root in watched[:20]:
+        click.echo(f"  {root}")
+    rescan = doc.get("rescan_only_roots", {})
+    if rescan:
+        click.echo(f"covered only by periodic rescans: {len(rescan)}")
+        for root, why in list(rescan.items())[:20]:
+            click.echo(f"  {root}: {why}")
+    click.echo(f"queue depth: {doc.get('queue_depth', 0)}")
+    last = doc.get("last_catchup") or {}
+    if last:
+        stats = last.get("stats", {})
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.get("finished", 0)))
+        click.echo(f"last {last.get('kind')}: {when}, {stats.get('files_seen', 0)} files, "
+                   f"{stats.get('findings', 0)} findings, {stats.get('elapsed_s', 0)} s")  # fmt: skip
+    if doc.get("last_error"):
+        click.echo(f"last error: {doc['last_error']}")
+    if doc.get("hint"):
+        click.echo(f"hint: {doc['hint']}")
+    limits = doc.get("inotify") or {}
+    if limits:
+        click.echo("inotify limits: " + ", ".join(f"{k}={v}" for k, v in limits.items()))
+    findings = doc.get("findings_24h")
+    if findings is not None:
+        click.echo(f"findings in the last 24 hours: {sum(findings.values())}")
+        for tenant, count in sorted(findings.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {tenant}: {count}")

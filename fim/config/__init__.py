@@ -1,0 +1,1 @@
+"""The TOML configuration: section dataclasses composed into one Config, one validator."""

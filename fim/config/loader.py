@@ -1,0 +1,232 @@
+"""The TOML configuration: frozen dataclasses, and one validator that reports every problem.
+
+Each problem names its dotted key (``scan.max_file_size: ...``); unknown keys are rejected
+with a suggestion, because a misspelt key silently ignored is a protection silently off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fim.alerts.config import AlertsConfig
+from fim.core import locations
+from fim.core.errors import ConfigError
+from fim.core.values import describe, size_field
+from fim.detect.policy import PolicyConfig
+from fim.respond.quarantine import QuarantineConfig
+from fim.respond.retention import RetentionConfig
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    max_file_size: int = size_field("32M")  # larger files are hashed, not matched
+    max_hash_size: int = size_field("4G")  # larger (or sparse giant) files are not even hashed
+    exclude: tuple[str, ...] = ()
+    jobs: int = 0  # 0: one per core
+    match_timeout: int = 10  # seconds of YARA matching per file
+    one_file_system: bool = True
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    bundled: bool = True
+    paths: tuple[str, ...] = ()  # extra .yar/.yara files or folders of them
+    cache_dir: str = ""  # compiled-rule cache; "" = next to the database
+
+
+@dataclass(frozen=True)
+class HashesConfig:
+    bad: tuple[str, ...] = ()  # files of known-bad SHA-256/MD5 hashes: findings
+    good: tuple[str, ...] = ()  # files of known-good hashes: suppress findings for that content
+
+
+def _tenant_patterns(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {describe(value)}")
+    for pattern in value:
+        if "{tenant}" not in pattern or not pattern.startswith("/"):
+            raise ValueError(f"{pattern!r} must be an absolute path pattern with one {{tenant}}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class TenantsConfig:
+    # Matched against the start of each absolute path; * is one path component, ** any.
+    patterns: tuple[str, ...] = field(
+        default=(
+            "/home/{tenant}/",
+            "/var/www/vhosts/{tenant}/",
+            "/var/www/clients/{tenant}/",
+            "/srv/www/{tenant}/",
+        ),
+        metadata={"parse": _tenant_patterns},
+    )
+    from_owner: bool = True  # fall back to the file owner's name (uid >= min_uid)
+    min_uid: int = 1000
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = ""  # "" = fim.db in $STATE_DIRECTORY, /var/lib/fim for root, $XDG_STATE_HOME/fim
+    busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
+    roots: tuple[str, ...] = ()
+    settle_seconds: float = 0.2  # scan this long after a file's last close
+    max_delay_seconds: float = 2.0  # ...but never later than this after its first event
+    max_pending: int = 100_000  # more waiting paths than this: drop them and rescan instead
+    glob_refresh_seconds: float = 5.0  # how often root globs are expanded again
+    rescan_seconds: float = 300.0  # how often roots that cannot be watched are rescanned
+    retention_seconds: float = 3600.0  # how often retention is applied
+    status_file: str = ""  # "" = status.json next to the database
+
+
+@dataclass(frozen=True)
+class Config:
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    hashes: HashesConfig = field(default_factory=HashesConfig)
+    tenants: TenantsConfig = field(default_factory=TenantsConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    source: str = field(default="<defaults>", metadata={"internal": True})
+
+
+def load(path: str | os.PathLike[str] | None) -> Config:
+    """Read and validate a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    return from_dict(data, source=source)
+
+
+def from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Config:
+    problems: list[str] = []
+    values = _build(Config, data, "", problems)
+    if problems:
+        raise ConfigError(source, problems)
+    return dataclasses.replace(values, source=source)
+
+
+def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
+    if not isinstance(data, dict):
+        problems.append(f"{prefix.rstrip('.') or '(top level)'}: expected a table")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            hint = difflib.get_close_matches(key, list(fields), n=1)
+            suggestion = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
+            known = ", ".join(sorted(fields))
+            problems.append(f"{prefix}{key}: unknown key{suggestion}; known keys: {known}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            continue
+        key = f"{prefix}{name}"
+        typ = hints[name]
+        if dataclasses.is_dataclass(typ):
+            kwargs[name] = _build(typ, data[name], key + ".", problems)
+            continue
+        item = _table_list_item(typ)
+        if item is not None:
+            kwargs[name] = _build_list(item, data[name], key, problems)
+            continue
+        try:
+            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"))
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    return cls(**kwargs)
+
+
+def _table_list_item(typ: Any) -> type | None:
+    """``tuple[SomeSection, ...]``: a TOML array of tables (``[[alerts.sinks]]``)."""
+    if typing.get_origin(typ) is tuple:
+        args = [a for a in typing.get_args(typ) if a is not Ellipsis]
+        if len(args) == 1 and dataclasses.is_dataclass(args[0]):
+            return args[0]
+    return None
+
+
+def _build_list(item: type, value: Any, key: str, problems: list[str]) -> tuple:
+    if not isinstance(value, list):
+        problems.append(f"{key}: expected an array of tables ([[{key}]]), got {describe(value)}")
+        return ()
+    built = []
+    for index, entry in enumerate(value):
+        before = len(problems)
+        obj = _build(item, entry, f"{key}[{index}].", problems)
+        check = getattr(obj, "validate", None)
+        if len(problems) == before and check is not None:
+            problems.extend(f"{key}[{index}].{p}" for p in check())
+        built.append(obj)
+    return tuple(built)
+
+
+def _convert(typ: Any, value: Any, parse: Any) -> Any:
+    if parse is not None:
+        return parse(value)
+    if typing.get_origin(typ) is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ValueError(f"expected a table of strings, got {describe(value)}")
+        return dict(value)
+    origin = typing.get_origin(typ)
+    if origin is tuple:
+        (item,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list of {item.__name__}, got {describe(value)}")
+        return tuple(_convert(item, v, None) for v in value)
+    if origin in (types.UnionType, typing.Union):
+        return value
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {describe(value)}")
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {describe(value)}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {describe(value)}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {describe(value)}")
+        return value
+    raise TypeError(f"config type {typ!r} not supported")  # a bug in fim, not in the file
+
+
+def database_path(config: Config) -> Path:
+    return locations.database_path(config.database.path)

@@ -1,0 +1,1 @@
+"""Value types, errors, paths as bytes, state locations, value parsers: imports nothing else of fim."""

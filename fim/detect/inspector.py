@@ -1,0 +1,221 @@
+"""Inspecting one file: open it safely, read it once, hash and match the same bytes.
+
+The open uses ``O_NOFOLLOW`` (a symlink is never followed), ``O_NONBLOCK`` (a FIFO swapped in
+after listing cannot block a worker) and is relative to the directory the walker verified.
+``fstat`` on the open descriptor decides: only regular files are read, and a file whose inode
+differs from what the walker saw was replaced in between and is not read.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from fim.core import paths
+from fim.core.model import FileState, Inspection, RuleMatch, Severity, Status
+from fim.detect.hashlists import HashLists
+from fim.detect.rules import MatchTimeout, RuleEngine, externals_for
+from fim.detect.tenants import Owners
+from fim.detect.walk import Candidate
+
+OPEN_FLAGS = paths.OPEN_FLAGS
+CHUNK = 1 << 20
+
+TIMEOUT_MATCH = RuleMatch(
+    rule="fim_match_timeout",
+    ruleset="fim",
+    severity=Severity.MEDIUM,
+    description="rule matching timed out on this file; content crafted to evade scanning "
+    "looks like this, so inspect it by hand",
+    family="evasion",
+)
+
+
+class ContentCheck(Protocol):
+    """A signature-free check of one file (upload-area policy...). Runs in worker threads."""
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the check's behaviour changes; part of the rule-set version."""
+        ...
+
+    def check(self, path: bytes, head: bytes, state: FileState) -> list[RuleMatch]:
+        """``head`` is the whole content, or its first bytes for files too large to match."""
+        ...
+
+
+HEAD_BYTES = 64 << 10
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_size: int = 32 << 20
+    max_hash_size: int = 4 << 30
+    match_timeout: int = 10
+
+
+class Inspector:
+    """Turns a :class:`Candidate` into an :class:`Inspection`. Safe to call from many threads."""
+
+    def __init__(
+        self,
+        engine: RuleEngine,
+        *,
+        hashes: HashLists | None = None,
+        limits: Limits | None = None,
+        owners: Owners | None = None,
+        checks: Sequence[ContentCheck] = (),
+    ):
+        self.engine = engine
+        self.checks = tuple(checks)
+        self._noatime = True
+        self.hashes = hashes or HashLists()
+        self.limits = limits or Limits()
+        self.owners = owners or Owners()
+
+    def inspect(self, candidate: Candidate) -> Inspection:
+        path = candidate.path
+        try:
+            fd = self._open(candidate)
+        except OSError as exc:
+            return _open_failure(path, exc)
+        try:
+            return self._inspect_fd(fd, candidate)
+        except OSError as exc:
+            return Inspection(path, Status.ERROR, reason=f"read failed: {exc.strerror or exc}")
+        finally:
+            os.close(fd)
+
+    def _open(self, candidate: Candidate) -> int:
+        """Open without updating the access time when allowed (root, or the file's owner):
+        a scan should not rewrite every customer's atime. Elsewhere O_NOATIME fails with EPERM
+        and we stop asking."""
+        dir_fd = candidate.parent.fd if candidate.parent is not None else None
+        name = candidate.name if dir_fd is not None else candidate.path
+        if self._noatime:
+            try:
+                return os.open(name, OPEN_FLAGS | os.O_NOATIME, dir_fd=dir_fd)
+            except PermissionError as exc:
+                if exc.errno != errno.EPERM:  # EACCES: unreadable, with or without O_NOATIME
+                    raise
+                self._noatime = False
+        return os.open(name, OPEN_FLAGS, dir_fd=dir_fd)
+
+    def _inspect_fd(self, fd: int, candidate: Candidate) -> Inspection:
+        path = candidate.path
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Inspection(path, Status.SPECIAL, reason="not a regular file when opened")
+        seen = candidate.lstat
+        if seen is not None and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
+            return Inspection(path, Status.VANISHED, reason="replaced between listing and opening")
+        limits = self.limits
+        want_md5 = self.hashes.needs_md5
+        if st.st_size > limits.max_hash_size:
+            state = _state(path, st)
+            return Inspection(path, Status.TOO_LARGE, state, reason="larger than max_hash_size")
+        if st.st_size > limits.max_file_size and st.st_blocks * 512 < st.st_size // 2:
+            # Mostly holes: cheap for anyone to create at any apparent size, slow to hash.
+            state = _state(path, st)
+            return Inspection(path, Status.TOO_LARGE, state, reason="sparse file larger than max_file_size")
+        data = _read_upto(fd, limits.max_file_size + 1, st.st_size)
+        sha = hashlib.sha256(data)
+        md5 = hashlib.md5(data, usedforsecurity=False) if want_md5 else None
+        if len(data) > limits.max_file_size:
+            # Too large to match: stream the rest through the hashes, reading each byte once.
+            total = len(data)
+            head = data[:HEAD_BYTES]
+            del data
+            while total <= limits.max_hash_size:
+                chunk = os.read(fd, CHUNK)
+                if not chunk:
+                    break
+                total += len(chunk)
+                sha.update(chunk)
+                if md5 is not None:
+                    md5.update(chunk)
+            if total > limits.max_hash_size:
+                state = _state(path, st)
+                return Inspection(path, Status.TOO_LARGE, state, reason="grew past max_hash_size")
+            state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
+            if self.hashes.is_good(state.sha256, state.md5):
+                return Inspection(path, Status.TOO_LARGE, state, (), "larger than max_file_size")
+            matches = [*self._hash_matches(state), *self._checks(path, head, state)]
+            return Inspection(path, Status.TOO_LARGE, state, tuple(matches), "larger than max_file_size")
+        state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
+        if self.hashes.is_good(state.sha256, state.md5):
+            return Inspection(path, Status.READ, state)  # known-good content: nothing to match
+        matches = list(self._hash_matches(state))
+        externals = externals_for(path, data[:16], self.owners.name(st.st_uid))
+        try:
+            matches += self.engine.match(data, externals, limits.match_timeout)
+        except MatchTimeout:
+            matches.append(TIMEOUT_MATCH)
+        matches += self._checks(path, data, state)
+        return Inspection(path, Status.READ, state, tuple(matches))
+
+    def _checks(self, path: bytes, head: bytes, state: FileState) -> list[RuleMatch]:
+        found: list[RuleMatch] = []
+        for check in self.checks:
+            found += check.check(path, head, state)
+        return found
+
+    def _hash_matches(self, state: FileState) -> tuple[RuleMatch, ...]:
+        bad = self.hashes.bad_match(state.sha256, state.md5)
+        return (bad,) if bad else ()
+
+
+def _read_upto(fd: int, limit: int, size_hint: int) -> bytes:
+    """Read at most ``limit`` bytes; one system call for a file that is not growing.
+
+    We ask for one byte more than ``fstat`` reported: a short read of a regular file means end
+    of file, and getting the extra byte means it grew, so we keep reading up to ``limit``.
+    """
+    want = min(limit, size_hint + 1)
+    first = os.read(fd, want)
+    if len(first) < want or len(first) >= limit:
+        return first
+    parts = [first]
+    total = len(first)
+    while total < limit:
+        chunk = os.read(fd, min(CHUNK, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
+def _state(path: bytes, st: os.stat_result, sha256: str | None = None, md5: str | None = None):
+    return FileState(
+        path=path,
+        dev=st.st_dev,
+        ino=st.st_ino,
+        size=st.st_size,
+        mode=st.st_mode,
+        uid=st.st_uid,
+        gid=st.st_gid,
+        mtime_ns=st.st_mtime_ns,
+        ctime_ns=st.st_ctime_ns,
+        sha256=sha256,
+        md5=md5,
+    )
+
+
+def state_from_stat(path: bytes, st: os.stat_result) -> FileState:
+    return _state(path, st)
+
+
+def _open_failure(path: bytes, exc: OSError) -> Inspection:
+    if exc.errno == errno.ENOENT:
+        return Inspection(path, Status.VANISHED, reason="deleted before it could be read")
+    if exc.errno == errno.ELOOP:
+        return Inspection(path, Status.SYMLINK, reason="replaced by a symlink (not followed)")
+    if exc.errno in (errno.ENXIO, errno.ENODEV, errno.EOPNOTSUPP):
+        return Inspection(path, Status.SPECIAL, reason="not a regular file when opened")
+    return Inspection(path, Status.ERROR, reason=exc.strerror or str(exc))

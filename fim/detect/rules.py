@@ -1,0 +1,284 @@
+"""YARA rules: finding the sources, compiling them once, caching, and matching bytes.
+
+The engine sits behind :class:`RuleEngine` so the scanner does not care which library matches.
+The rule-set *version* is a digest of the rule sources' contents (not their names), of the
+hash lists, and of the engine; it keys both the compiled-rule cache and the baseline, so
+changing a rule's text makes every file be matched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import yara
+
+from fim.core import paths
+from fim.core.errors import FimError, RuleError
+from fim.core.model import RuleMatch, Severity, StringHit
+from fim.detect import magic
+
+RULE_SUFFIXES = (".yar", ".yara")
+EXTERNALS_SCHEME = "fim-externals-2"  # bump when the meaning of an external changes
+# Externals public rule sets use (Loki/THOR style); defined so such rule files compile.
+EXTERNAL_NAMES = ("filename", "filepath", "extension", "filetype", "owner")
+# fim's own externals for the unpacking stage: the rules see the file as stored (layer 0) and
+# every layer decoded from it. ``chain`` names the decoders that led to a layer
+# ("base64>gzinflate"); ``has_code_view`` is true on layer 0 when a comment-stripped view of it
+# is matched as well, so a rule that must not fire on comments skips the raw bytes.
+LAYER_DEFAULTS: dict[str, int | str | bool] = {"layer": 0, "chain": "", "has_code_view": False}
+
+
+def externals_for(path: bytes, head: bytes, owner: str) -> dict[str, str]:
+    """The per-file externals. Text is decoded with replacement: YARA needs valid strings."""
+    return {
+        "filename": paths.basename(path).decode("utf-8", "replace"),
+        "filepath": path.decode("utf-8", "replace"),
+        "extension": paths.extension(path).decode("utf-8", "replace"),
+        "filetype": magic.filetype(head),
+        "owner": owner,
+    }
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    namespace: str
+    path: Path
+    bundled: bool
+
+
+class RuleEngine(Protocol):
+    """What the scanner needs from a rule engine."""
+
+    version: str
+
+    def match(self, data: bytes, externals: dict[str, str], timeout: int) -> list[RuleMatch]:
+        """Raise :class:`MatchTimeout` when matching takes longer than ``timeout`` seconds."""
+        ...
+
+
+class MatchTimeout(FimError):
+    """Matching one file took longer than its timeout; the inspector reports it as a finding."""
+
+
+def bundled_rules_dir() -> Path:
+    """The rules shipped in the wheel, or ``rules/`` beside the package in a checkout."""
+    packaged = Path(str(resources.files("fim"))) / "bundled_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def discover(extra: Iterable[str | os.PathLike[str]] = (), bundled: bool = True) -> list[RuleSource]:
+    """List rule files: bundled ones first, then each extra file or folder (sorted, recursive)."""
+    found: list[tuple[Path, bool]] = []
+    if bundled:
+        found += [(p, True) for p in _rule_files(bundled_rules_dir())]
+    for entry in extra:
+        p = Path(entry)
+        if p.is_dir():
+            found += [(f, False) for f in _rule_files(p)]
+        elif p.is_file():
+            found.append((p, False))
+        elif p.exists():
+            raise RuleError(f"{p}: not a regular file or folder")
+        else:
+            raise RuleError(f"{p}: no such rule file or folder")
+    sources: list[RuleSource] = []
+    taken: set[str] = set()
+    for p, is_bundled in found:
+        base = p.stem if is_bundled else f"custom.{p.stem}"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}.{n}"
+        taken.add(name)
+        sources.append(RuleSource(name, p, is_bundled))
+    if not sources:
+        raise RuleError("no rules to use (bundled rules disabled and no --rules given)")
+    return sources
+
+
+def _rule_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
+
+
+def _read(source: RuleSource) -> bytes:
+    try:
+        return source.path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"{source.path}: cannot read rule file: {exc.strerror}") from None
+
+
+def ruleset_version(sources: Sequence[RuleSource], extra_inputs: Iterable[bytes] = ()) -> str:
+    """Digest of every rule file's content and namespace, the engine, and extra inputs."""
+    h = hashlib.sha256()
+    h.update(f"{EXTERNALS_SCHEME}\0yara {yara.YARA_VERSION}\0".encode())
+    for source in sources:
+        content = _read(source)
+        h.update(source.namespace.encode() + b"\0" + str(len(content)).encode() + b"\0")
+        h.update(content)
+    for blob in extra_inputs:
+        h.update(b"\0extra\0" + hashlib.sha256(blob).digest())
+    return h.hexdigest()[:24]
+
+
+_ERR_LOCATION = re.compile(r"^(?P<file>.*)\((?P<line>\d+)\): (?P<msg>.*)$", re.DOTALL)
+
+
+def _externals_defaults() -> dict[str, str | int | bool]:
+    return {**dict.fromkeys(EXTERNAL_NAMES, ""), **LAYER_DEFAULTS}
+
+
+def check(sources: Sequence[RuleSource]) -> list[str]:
+    """Compile each file on its own and return one message per broken file (file(line): why)."""
+    problems = []
+    for source in sources:
+        try:
+            _read(source)
+            yara.compile(filepath=str(source.path), externals=_externals_defaults())
+        except RuleError as exc:
+            problems.append(str(exc))
+        except yara.SyntaxError as exc:
+            problems.append(_located(source, exc))
+        except yara.Error as exc:
+            problems.append(f"{source.path}: {exc}")
+    return problems
+
+
+def _located(source: RuleSource, exc: Exception) -> str:
+    m = _ERR_LOCATION.match(str(exc))
+    if m:
+        return f"{m.group('file')}:{m.group('line')}: {m.group('msg')}"
+    return f"{source.path}: {exc}"
+
+
+class YaraEngine:
+    """Compiled yara-python rules. Thread-safe for matching; built once per rule-set version."""
+
+    def __init__(self, rules: yara.Rules, version: str, sources: Sequence[RuleSource]):
+        self._rules = rules
+        self.version = version
+        self.sources = tuple(sources)
+        self.warnings: list[str] = list(getattr(rules, "warnings", []) or [])
+
+    @classmethod
+    def build(
+        cls,
+        sources: Sequence[RuleSource],
+        *,
+        cache_dir: Path | None = None,
+        extra_inputs: Iterable[bytes] = (),
+    ) -> YaraEngine:
+        version = ruleset_version(sources, extra_inputs)
+        cached = cache_dir / f"rules-{version}.yarc" if cache_dir else None
+        if cached is not None and cached.is_file():
+            try:
+                return cls(yara.load(str(cached)), version, sources)
+            except yara.Error:
+                pass  # stale or damaged cache: compile again below
+        rules = _compile(sources)
+        if cached is not None:
+            _save_atomically(rules, cached)
+        return cls(rules, version, sources)
+
+    def match(self, data: bytes, externals: dict[str, str], timeout: int) -> list[RuleMatch]:
+        try:
+            hits = self._rules.match(data=data, externals=externals, timeout=timeout)
+        except yara.TimeoutError:
+            raise MatchTimeout from None
+        return [_to_match(hit) for hit in hits]
+
+    def rule_infos(self) -> list[dict[str, str]]:
+        """Name, namespace, family, severity and description of every rule (for ``rules list``)."""
+        infos = []
+        for source in self.sources:
+            single = yara.compile(filepath=str(source.path), externals=_externals_defaults())
+            for rule in single:
+                meta = dict(rule.meta)
+                infos.append(
+                    {
+                        "namespace": source.namespace,
+                        "rule": rule.identifier,
+                        "family": str(meta.get("family", source.namespace)),
+                        "severity": str(severity_from_meta(meta)),
+                        "description": str(meta.get("description", "")),
+                        "bundled": "yes" if source.bundled else "no",
+                        "file": str(source.path),
+                    }
+                )
+        return infos
+
+
+def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
+    try:
+        return yara.compile(
+            filepaths={s.namespace: str(s.path) for s in sources},
+            externals=_externals_defaults(),
+        )
+    except yara.Error as exc:
+        # One combined compile stops at the first error; compile file by file to name them all.
+        problems = check(sources) or [str(exc)]
+        raise RuleError("rules do not compile:\n" + "\n".join(f"  {p}" for p in problems)) from None
+
+
+def _save_atomically(rules: yara.Rules, target: Path) -> None:
+    """Best effort: a cache we cannot write only costs a compile next time."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".tmp")
+        os.close(fd)
+        rules.save(tmp)
+        os.replace(tmp, target)
+        for old in target.parent.glob("rules-*.yarc"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except (OSError, yara.Error):
+        pass
+
+
+_SCORE_LEVELS = ((80, Severity.CRITICAL), (60, Severity.HIGH), (40, Severity.MEDIUM))
+
+
+def severity_from_meta(meta: dict) -> Severity:
+    """``severity`` meta when present; else a Loki/THOR-style ``score``; else high.
+
+    A rule written to detect webshells that fires is serious unless its author said otherwise.
+    """
+    text = meta.get("severity")
+    if isinstance(text, str):
+        try:
+            return Severity.parse(text)
+        except ValueError:
+            pass
+    score = meta.get("score")
+    if isinstance(score, int):
+        for threshold, level in _SCORE_LEVELS:
+            if score >= threshold:
+                return level
+        return Severity.LOW
+    return Severity.HIGH
+
+
+def _to_match(hit: yara.Match) -> RuleMatch:
+    meta = dict(hit.meta)
+    strings = tuple(
+        StringHit(s.identifier, inst.offset, bytes(inst.matched_data))
+        for s in hit.strings
+        for inst in s.instances[:3]
+    )
+    return RuleMatch(
+        rule=hit.rule,
+        ruleset=hit.namespace,
+        severity=severity_from_meta(meta),
+        description=str(meta.get("description", "")),
+        family=str(meta.get("family", hit.namespace)),
+        strings=strings[:20],
+    )

@@ -1,0 +1,279 @@
+"""Enumerating a tree without ever following a symlink, even one planted during the walk.
+
+Every directory is opened relative to its parent's file descriptor with ``O_NOFOLLOW``, so a
+directory swapped for a symlink mid-walk fails to open instead of leading elsewhere, and paths
+longer than ``PATH_MAX`` work. Files are handed out with the descriptor of their directory; the
+inspector opens them relative to it. Descriptors are reference-counted: a directory stays open
+while a child directory waits to be entered or a file waits to be inspected.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from fim.core import paths
+from fim.core.model import Problem, Status
+
+_FS_ENCODING = sys.getfilesystemencoding()
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+class DirHandle:
+    """An open directory shared by the walker and pending inspections."""
+
+    __slots__ = ("_refs", "fd", "path")
+
+    def __init__(self, fd: int, path: bytes):
+        self.fd = fd
+        self.path = path
+        self._refs = 1
+
+    def acquire(self) -> DirHandle:
+        self._refs += 1
+        return self
+
+    def release(self) -> None:
+        self._refs -= 1
+        if self._refs == 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A regular file found by a walk (or an event): where it is and what ``lstat`` said."""
+
+    path: bytes
+    name: bytes
+    parent: DirHandle | None  # None: open ``path`` as is (final component still not followed)
+    lstat: os.stat_result | None
+
+    def release(self) -> None:
+        if self.parent is not None:
+            self.parent.release()
+
+
+class Excludes:
+    """Glob excludes. A pattern with a ``/`` matches the whole path, otherwise the name."""
+
+    def __init__(self, patterns: Sequence[str]):
+        self._full = [p.encode() for p in patterns if "/" in p]
+        self._name = [p.encode() for p in patterns if "/" not in p]
+
+    def __bool__(self) -> bool:
+        return bool(self._full or self._name)
+
+    def excluded(self, path: bytes, name: bytes) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) for p in self._name) or any(
+            fnmatch.fnmatchcase(path, p) for p in self._full
+        )
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "symlink (not followed)"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (not opened)"
+    if stat.S_ISSOCK(mode):
+        return "socket (not opened)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device node (not opened)"
+    return "special file (not opened)"
+
+
+def _special(path: bytes, mode: int) -> Problem:
+    status = Status.SYMLINK if stat.S_ISLNK(mode) else Status.SPECIAL
+    return Problem(path, status, _special_kind(mode))
+
+
+class Walker:
+    """Walk roots depth-first, yielding :class:`Candidate` for each regular file.
+
+    ``on_problem`` receives what could not be walked or is not a regular file. ``unlisted``
+    collects directories that could not be listed, so a baseline sweep does not mistake their
+    contents for deleted files.
+    """
+
+    def __init__(
+        self,
+        *,
+        excludes: Excludes,
+        one_file_system: bool,
+        on_problem: Callable[[Problem], None],
+        on_directory: Callable[[bytes, os.stat_result], None] | None = None,
+    ):
+        self._excludes = excludes
+        self._one_fs = one_file_system
+        self._on_problem = on_problem
+        self._on_directory = on_directory
+        self.unlisted: list[bytes] = []
+
+    def walk(self, root: bytes) -> Iterator[Candidate]:
+        try:
+            st = os.lstat(root)
+        except OSError as exc:
+            self._problem(root, exc)
+            self.unlisted.append(root)
+            return
+        if stat.S_ISREG(st.st_mode):
+            yield Candidate(root, paths.basename(root), None, st)
+            return
+        if stat.S_ISLNK(st.st_mode):
+            reason = "a symlink given as a path is not followed: name its target instead"
+            self._on_problem(Problem(root, Status.SYMLINK, reason, always_list=True))
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            self._on_problem(_special(root, st.st_mode))
+            return
+        try:
+            fd = os.open(root, DIR_FLAGS)
+        except OSError as exc:
+            self._problem(root, exc)
+            self.unlisted.append(root)
+            return
+        yield from self._walk_from(DirHandle(fd, root), st.st_dev)
+
+    def walk_beneath(self, root: bytes, path: bytes) -> Iterator[Candidate]:
+        """Walk ``path`` (a file or directory inside ``root``) opening every component below
+        ``root`` with ``O_NOFOLLOW``: a directory swapped for a symlink is never followed out.
+
+        Used for paths from events, which arrive without the walk that verifies their parents.
+        A path that no longer exists yields nothing and reports nothing (its deletion is news,
+        not a problem).
+        """
+        path = os.path.normpath(path)  # no "..", "." or "//" may steer the walk
+        if path == root:
+            yield from self.walk(root)
+            return
+        if not paths.is_within(path, root):
+            return
+        parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
+        try:
+            fd = os.open(root, DIR_FLAGS)
+        except OSError as exc:
+            self._problem(root, exc)
+            return
+        handle = DirHandle(fd, root)
+        try:
+            current = root.rstrip(b"/")
+            for part in parts[:-1]:
+                current += b"/" + part
+                if self._excludes and self._excludes.excluded(current, part):
+                    return
+                child = self._open_dir_quietly(handle, part, current)
+                if child is None:
+                    return
+                handle.release()
+                handle = child
+            name = parts[-1]
+            if self._excludes and self._excludes.excluded(path, name):
+                return
+            try:
+                st = os.stat(name, dir_fd=handle.fd, follow_symlinks=False)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    self._problem(path, exc)
+                return
+            if stat.S_ISREG(st.st_mode):
+                yield Candidate(path, name, handle.acquire(), st)
+            elif stat.S_ISDIR(st.st_mode):
+                child = self._open_dir_quietly(handle, name, path)
+                if child is not None:
+                    yield from self._walk_from(child, st.st_dev)
+            else:
+                self._on_problem(_special(path, st.st_mode))
+        finally:
+            handle.release()
+
+    def _open_dir_quietly(self, parent: DirHandle, name: bytes, path: bytes) -> DirHandle | None:
+        try:
+            return DirHandle(os.open(name, DIR_FLAGS, dir_fd=parent.fd), path)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                reason = "a directory in the path is a symlink or file (not followed)"
+                self._on_problem(Problem(path, Status.SYMLINK, reason))
+            else:
+                self._problem(path, exc)
+            return None
+
+    def _walk_from(self, top: DirHandle, device: int) -> Iterator[Candidate]:
+        # Stack of directories still to list; each holds a reference to its parent's handle.
+        stack: list[tuple[DirHandle, bytes, bytes] | DirHandle] = [top]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, DirHandle):
+                handle = item
+            else:
+                parent, name, path = item
+                handle = self._open_dir(parent, name, path)
+                parent.release()
+                if handle is None:
+                    continue
+            try:
+                subdirs = yield from self._list(handle, device)
+                # Reverse so that the first subdirectory listed is walked first.
+                for name, path in reversed(subdirs):
+                    stack.append((handle.acquire(), name, path))
+            finally:
+                handle.release()
+
+    def _open_dir(self, parent: DirHandle, name: bytes, path: bytes) -> DirHandle | None:
+        try:
+            fd = os.open(name, DIR_FLAGS, dir_fd=parent.fd)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                reason = "replaced by a symlink or file during the walk (not followed)"
+                self._on_problem(Problem(path, Status.VANISHED, reason))
+            else:
+                self._problem(path, exc)
+            self.unlisted.append(path)
+            return None
+        return DirHandle(fd, path)
+
+    def _list(self, handle: DirHandle, device: int):
+        """Yield the files of one directory; return its subdirectories to walk."""
+        subdirs: list[tuple[bytes, bytes]] = []
+        base = handle.path.rstrip(b"/") + b"/" if handle.path != b"/" else b"/"
+        if self._on_directory is not None:
+            self._on_directory(handle.path, os.fstat(handle.fd))
+        try:
+            with os.scandir(handle.fd) as it:
+                entries = list(it)
+        except OSError as exc:
+            self._problem(handle.path, exc)
+            self.unlisted.append(handle.path)
+            return subdirs
+        for entry in entries:
+            name = entry.name.encode(_FS_ENCODING, "surrogateescape")  # os.fsencode, minus its checks
+            path = base + name
+            if self._excludes and self._excludes.excluded(path, name):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)  # fstatat() relative to handle.fd
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    self._problem(path, exc)
+                continue  # gone since listed: nothing to report
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                if self._one_fs and st.st_dev != device:
+                    self.unlisted.append(path)
+                    continue
+                subdirs.append((name, path))
+            elif stat.S_ISREG(mode):
+                yield Candidate(path, name, handle.acquire(), st)
+            else:
+                self._on_problem(_special(path, mode))
+        return subdirs
+
+    def _problem(self, path: bytes, exc: OSError) -> None:
+        status = Status.VANISHED if exc.errno == errno.ENOENT else Status.ERROR
+        self._on_problem(Problem(path, status, exc.strerror or str(exc)))

@@ -1,0 +1,1 @@
+"""Rendering for people and machines: ECS events, text and JSON output."""

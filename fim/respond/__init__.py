@@ -1,0 +1,1 @@
+"""Acting on findings: quarantine and restore, retention, forgetting a tenant."""

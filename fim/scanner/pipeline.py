@@ -1,0 +1,352 @@
+"""The pipeline: candidates in, verdicts out.
+
+The main thread walks, consults the baseline, and is the only database writer; a thread pool
+inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
+inspections in flight is bounded, so memory stays flat however large the tree. ``fim scan``
+and the daemon both feed this pipeline; it does not know where a candidate came from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import queue
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from fim.config.loader import Config
+from fim.core import paths
+from fim.core.model import Change, Finding, Inspection, Problem, Responder, ScanReport, Status
+from fim.detect import hashlists, rules
+from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
+from fim.detect.tenants import Owners, TenantResolver
+from fim.detect.walk import Candidate, Excludes, Walker
+from fim.store.database import BaselineRow, Store
+
+MAX_PROBLEMS_LISTED = 10_000
+LOOKUP_BATCH = 256
+PROGRESS_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    path: bytes
+    change: Change
+    tenant: str | None
+
+
+FindingCallback = Callable[[Finding], None]
+ProgressCallback = Callable[[ScanReport], None]
+ChangeCallback = Callable[[ChangeEvent], None]
+
+
+class Scanner:
+    """Runs candidates through inspection and records verdicts in the store."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: rules.RuleEngine,
+        store: Store,
+        hashes: hashlists.HashLists | None = None,
+        checks: Sequence[ContentCheck] = (),
+        jobs: int = 0,
+        on_finding: FindingCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_change: ChangeCallback | None = None,
+        responders: Sequence[Responder] = (),
+    ):
+        self.config = config
+        self.responders = tuple(responders)
+        self.engine = engine
+        self.store = store
+        owners = Owners()
+        sc = config.scan
+        self.inspector = Inspector(
+            engine,
+            hashes=hashes,
+            limits=Limits(sc.max_file_size, max(sc.max_hash_size, sc.max_file_size), sc.match_timeout),
+            owners=owners,
+            checks=checks,
+        )
+        self.owners = owners
+        # The version recorded with each verdict: rules, hash lists and checks together.
+        self.version = _combined_version(engine.version, [c.version for c in checks])
+        self.tenants = TenantResolver(
+            config.tenants.patterns,
+            from_owner=config.tenants.from_owner,
+            min_uid=config.tenants.min_uid,
+            owners=owners,
+        )
+        self.excludes = Excludes(sc.exclude)
+        self.jobs = jobs or sc.jobs or os.cpu_count() or 2
+        self.on_finding = on_finding
+        self.on_progress = on_progress
+        self.on_change = on_change
+        self._pool: ThreadPoolExecutor | None = None
+        self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
+        self._inflight = 0
+        self._max_inflight = self.jobs * 8
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
+        """Walk ``roots`` fully, compare with the baseline, and record deletions."""
+        roots = paths.outermost(roots)
+        report = ScanReport(ruleset_version=self.version, roots=list(roots))
+        walker = self.walker(report)
+        with self._recorded(kind, roots, report) as (scan_id, started):
+            candidates = (c for root in roots for c in walker.walk(root))
+            self.process(candidates, report, scan_id, started)
+            for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
+                report.stats.deleted += 1
+                self._changed(path, Change.DELETED, tenant)
+        return report
+
+    def scan_paths(self, items: Iterable[bytes], *, kind: str = "files") -> ScanReport:
+        """Inspect listed paths (``--files-from``, events). Directories among them are walked.
+
+        No deletion sweep: a list says nothing about files it does not name.
+        """
+        report = ScanReport(ruleset_version=self.version)
+        walker = self.walker(report)
+        with self._recorded(kind, [], report) as (scan_id, started):
+            self.process(self._listed(items, walker), report, scan_id, started)
+        return report
+
+    @contextlib.contextmanager
+    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport) -> Iterator[tuple[int, float]]:
+        """A ``scans`` row for the work in the block: "done" when it completes, else "failed"."""
+        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
+        started = time.monotonic()
+        status = "failed"
+        try:
+            yield scan_id, started
+            status = "done"
+        finally:
+            report.stats.elapsed_s = round(time.monotonic() - started, 3)
+            self.store.finish_scan(scan_id, status, report.stats.as_dict())
+
+    # -- the pipeline ------------------------------------------------------------------------
+    #
+    # ``submit`` consults the baseline and hands files to the pool; workers put finished
+    # inspections on ``_done``; ``collect`` records them. Only the thread that calls submit and
+    # collect touches the store, so there is one writer.
+
+    def process(
+        self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
+    ) -> None:
+        """Run every candidate through the pipeline and wait for all verdicts."""
+        stats = report.stats
+        next_progress = 0.0
+        try:
+            for cand, base in self._with_baseline(candidates):
+                self.submit(cand, report, scan_id, base)
+                self.collect()
+                if self.on_progress is not None:
+                    now = time.monotonic()
+                    if now >= next_progress:
+                        next_progress = now + PROGRESS_INTERVAL
+                        stats.elapsed_s = now - started
+                        self.on_progress(report)
+            self.drain()
+        finally:
+            self.store.flush()
+
+    def _with_baseline(
+        self, candidates: Iterable[Candidate]
+    ) -> Iterator[tuple[Candidate, BaselineRow | None]]:
+        """Pair candidates with their baseline rows, looked up LOOKUP_BATCH at a time."""
+        it = iter(candidates)
+        while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
+            rows = self.store.lookup_many([c.path for c in chunk])
+            for cand in chunk:
+                yield cand, rows.get(cand.path)
+
+    def submit(
+        self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False
+    ) -> None:
+        """Record an unchanged file at once, or queue the file for inspection.
+
+        ``base`` is the file's baseline row when the caller looked it up already (None: not in
+        the baseline). Blocks (collecting verdicts) while the files in flight are at their bound.
+        """
+        report.stats.files_seen += 1
+        if base is False:
+            base = self.store.lookup(cand.path)
+        if (
+            base is not None
+            and cand.lstat is not None
+            and base.ruleset == self.version
+            and base.same_identity(cand.lstat)
+        ):
+            cand.release()
+            self._unchanged(cand, base, report, scan_id)
+            return
+        while self._inflight >= self._max_inflight:
+            self._complete(*self._done.get())
+        self._inflight += 1
+        self._executor().submit(self._work, cand, base, report, scan_id)
+
+    def collect(self, timeout: float = 0.0) -> int:
+        """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
+        done = 0
+        while self._inflight:
+            try:
+                item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
+            except queue.Empty:
+                break
+            self._complete(*item)
+            done += 1
+        return done
+
+    def drain(self) -> None:
+        while self._inflight:
+            self._complete(*self._done.get())
+
+    @property
+    def inflight(self) -> int:
+        return self._inflight
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
+        return self._pool
+
+    def _work(self, cand: Candidate, base: BaselineRow | None, report: ScanReport, scan_id: int) -> None:
+        """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
+        try:
+            insp = self.inspector.inspect(cand)
+        except Exception as exc:
+            insp = Inspection(cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
+        self._done.put((cand, base, insp, report, scan_id))
+
+    def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
+        report.stats.skipped_unchanged += 1
+        self.store.mark_seen(cand.path, scan_id)
+        if base.matches:
+            st = cand.lstat
+            state = replace(state_from_stat(cand.path, st), sha256=base.sha256) if st else None
+            owner = self.owners.name(base.uid)
+            now = time.time_ns()
+            found = [
+                Finding(cand.path, base.tenant, m, Change.UNCHANGED, state, owner, now) for m in base.matches
+            ]
+            for finding in found:
+                self._report(finding, report)
+            self._respond(found)
+
+    def _complete(
+        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int
+    ) -> None:
+        self._inflight -= 1
+        cand.release()
+        stats = report.stats
+        if insp.state is None or insp.status not in (Status.READ, Status.TOO_LARGE):
+            self._problem(Problem(insp.path, insp.status, insp.reason), report)
+            return
+        state = insp.state
+        if insp.status is Status.TOO_LARGE:
+            stats.skipped_too_large += 1
+            self._problem(Problem(insp.path, insp.status, insp.reason), report, count=False)
+        else:
+            stats.files_read += 1
+            stats.bytes_read += state.size
+        tenant = self.tenants.tenant(state.path, state.uid)
+        if base is None:
+            change = Change.NEW
+            stats.new += 1
+        elif base.sha256 != state.sha256 or state.sha256 is None:
+            change = Change.CHANGED
+            stats.changed += 1
+        else:
+            change = Change.UNCHANGED
+        if change is not Change.UNCHANGED:
+            self._changed(state.path, change, tenant)
+        known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
+        owner = self.owners.name(state.uid)
+        now = time.time_ns()
+        found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
+        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+        self.store.record(insp, tenant, self.version, scan_id, fresh)
+        for finding in found:
+            self._report(finding, report)
+        self._respond(found)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _report(self, finding: Finding, report: ScanReport) -> None:
+        report.findings.append(finding)
+        report.stats.findings += 1
+        if self.on_finding is not None:
+            self.on_finding(finding)
+
+    def _respond(self, found: list[Finding]) -> None:
+        if found:
+            for responder in self.responders:
+                responder(found)
+
+    def _changed(self, path: bytes, change: Change, tenant: str | None) -> None:
+        if self.on_change is not None:
+            self.on_change(ChangeEvent(path, change, tenant))
+
+    def _problem(self, problem: Problem, report: ScanReport, *, count: bool = True) -> None:
+        stats = report.stats
+        if count:
+            if problem.status is Status.SYMLINK:
+                stats.symlinks += 1
+                if not problem.always_list:
+                    return  # common and harmless: counted, not listed
+            if problem.status is Status.SPECIAL:
+                stats.special += 1
+            elif problem.status is Status.VANISHED:
+                stats.vanished += 1
+            else:
+                stats.errors += 1
+        if len(report.problems) < MAX_PROBLEMS_LISTED:
+            report.problems.append(problem)
+        else:
+            report.problems_omitted += 1
+
+    def walker(
+        self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
+    ) -> Walker:
+        """A walker that reports its problems into ``report``."""
+        return Walker(
+            excludes=self.excludes,
+            one_file_system=self.config.scan.one_file_system,
+            on_problem=lambda p: self._problem(p, report),
+            on_directory=on_directory,
+        )
+
+    def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
+        for raw in items:
+            path = paths.absolute(raw)
+            if self.excludes and self.excludes.excluded(path, paths.basename(path)):
+                continue
+            # Every component below / opened with O_NOFOLLOW: a listed path whose directory a
+            # customer swapped for a symlink is not followed. List real paths (realpath).
+            yield from walker.walk_beneath(b"/", path)
+
+
+_Done = tuple[Candidate, "BaselineRow | None", Inspection, ScanReport, int]
+
+
+def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:
+    if not check_versions:
+        return engine_version
+    digest = hashlib.sha256("\0".join([engine_version, *check_versions]).encode()).hexdigest()
+    return digest[:24]
+
+
+__all__ = ["ChangeEvent", "Scanner"]
