@@ -25,7 +25,7 @@ def test_wheel_carries_every_bundled_rule_file(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("fim/bundled_rules/")}
     assert shipped == {p.name for p in (REPO / "rules").glob("*.yar")}
-    assert "fim/cli.py" in names
+    assert "fim/cli/main.py" in names
 
 
 def test_unchanged_rules_load_from_cache_without_compiling(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import fim
 from fim.config import loader as config_mod
+from fim.core import paths
 from fim.detect.tenants import TenantResolver
 
 # Entropy of a 4 KiB window at every offset: hours of work on a large file, bounded only by
@@ -41,7 +42,7 @@ _name = st.binary(min_size=1, max_size=30).filter(lambda b: b"/" not in b and b 
 def test_path_pattern_attributes_exactly_the_component_after_the_prefix(tenant, rest):
     resolver = TenantResolver(["/home/{tenant}/"], from_owner=False)
     path = b"/".join([b"/home", tenant, *rest, b"f.php"])
-    assert resolver.tenant(path, 1000) == fim.paths.display(tenant)
+    assert resolver.tenant(path, 1000) == paths.display(tenant)
 
 
 @given(prefix=st.sampled_from([b"/srv", b"/homeX", b"/var/home", b"/"]), name=_name)

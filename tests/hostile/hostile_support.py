@@ -58,15 +58,15 @@ UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
 AS_NOBODY = """\
 import os, pwd, sys
 import importlib.metadata
-import fim.cli, fim.store
-fim.store.Store.memory().close()  # loads sqlite-utils plugins (lazy imports)
+import fim.cli.main, fim.store.database
+fim.store.database.Store.memory().close()  # loads sqlite-utils plugins (lazy imports)
 pw = pwd.getpwnam("nobody")
 os.setgroups([])
 os.setgid(pw.pw_gid)
 os.setuid(pw.pw_uid)
 if os.getuid() != pw.pw_uid or os.geteuid() != pw.pw_uid:
     sys.exit("could not drop privileges")
-fim.cli.main(sys.argv[1:])
+fim.cli.main.main(sys.argv[1:])
 """
 
 

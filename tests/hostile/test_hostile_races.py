@@ -1,7 +1,7 @@
 """Files and directories that change between the walker listing them and fim using them.
 
-A race cannot be timed through the CLI, so these tests drive :class:`fim.walk.Walker` and
-:class:`fim.inspect.Inspector` directly and change the tree at the exact point in between.
+A race cannot be timed through the CLI, so these tests drive :class:`fim.detect.walk.Walker` and
+:class:`fim.detect.inspector.Inspector` directly and change the tree at the exact point in between.
 """
 
 from __future__ import annotations

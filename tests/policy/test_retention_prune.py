@@ -1,5 +1,5 @@
 """Specification: fim keeps findings, scan records, rows of vanished files and quarantined files
-no longer than [retention] says; `fim db prune` and `fim.retention.prune` apply it."""
+no longer than [retention] says; `fim db prune` and `fim.respond.retention.prune` apply it."""
 
 from __future__ import annotations
 

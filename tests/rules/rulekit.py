@@ -3,7 +3,7 @@
 The rules are compiled exactly as fim compiles them: one namespace per
 ``rules/*.yar`` file (namespace = file stem), all files in one ruleset, with
 the externals ``filename``, ``filepath``, ``extension``, ``filetype`` and
-``owner``, computed by ``fim.rules.externals_for`` itself.
+``owner``, computed by ``fim.detect.rules.externals_for`` itself.
 """
 
 from __future__ import annotations
