@@ -34,6 +34,8 @@ HealthRaiser = Callable[[str, Severity, str, Sequence[str]], object]
 
 @dataclass(frozen=True, slots=True)
 class Planned:
+    """One send: the outbox rows it settles and what it carries."""
+
     ids: tuple[int, ...]
     batch: Batch
 
@@ -85,6 +87,11 @@ def _duration(seconds: float) -> str:
 
 
 class Dispatcher:
+    """Sends what is due from the outbox, sink by sink, honouring retries, rate limits and health.
+
+    Each send settles its rows only when the sink accepted it, so a crash or an outage resends
+    (at least once, with stable event ids) instead of losing."""
+
     def __init__(
         self,
         targets: Sequence[Target],

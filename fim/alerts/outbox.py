@@ -68,6 +68,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
+    """One outbox row: something still to be delivered to one sink, with its retry state."""
+
     id: int
     sink: str
     kind: str  # finding | health
@@ -106,6 +108,8 @@ def digest_due(now_ns: int, interval_s: float) -> int:
 
 
 class Outbox:
+    """Writes delivery rows in the transaction of their findings and reads back what is due."""
+
     def __init__(self, targets: Sequence[Target], clock: Callable[[], int] = time.time_ns):
         self.targets = list(targets)
         self.clock = clock

@@ -30,6 +30,8 @@ SUBJECT_LIMIT = 150
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """A rendered alert for people: title, body and the worst severity in it."""
+
     title: str
     body: str
     severity: Severity

@@ -14,6 +14,8 @@ _COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class SinkState:
+    """A sink's delivery history, persisted so retries and health survive a restart."""
+
     failures: int = 0
     failing_since_ns: int | None = None
     retry_ns: int = 0

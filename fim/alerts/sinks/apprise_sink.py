@@ -73,6 +73,8 @@ _NOTIFY_TYPE = {
 
 
 class AppriseSink:
+    """Messages for people through one apprise URL; every send's result is checked (apprise never raises)."""
+
     audience: Audience = "people"
 
     def __init__(self, name: str, url: str, masker: Masker):

@@ -61,6 +61,8 @@ def _ancestors(path: str) -> set[str]:
 
 
 class ExecSink:
+    """Runs a fixed argv with the events as JSON on stdin: never a shell, never a file name in argv."""
+
     audience: Audience = "machines"
 
     def __init__(self, name: str, argv: tuple[str, ...], env: dict[str, str]):

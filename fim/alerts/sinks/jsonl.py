@@ -10,6 +10,8 @@ from fim.alerts.sinks.base import Audience, Batch, SinkError
 
 
 class JsonlSink:
+    """Appends ECS events as JSON lines for a SIEM (the file is opened without following symlinks)."""
+
     audience: Audience = "machines"
 
     def __init__(self, name: str, path: str):

@@ -47,6 +47,8 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 
 
 class WebhookSink:
+    """POSTs ECS events as raw JSON, signed with HMAC, following no redirect."""
+
     audience: Audience = "machines"
 
     def __init__(self, name: str, url: str, *, headers: dict[str, str], secret: str, masker: Masker):
