@@ -33,7 +33,18 @@ def fim_scan(tmp: Path, target: Path, config: str = "") -> dict:
     cfg = tmp / "fim.toml"
     cfg.write_text(config)
     proc = subprocess.run(
-        [sys.executable, "-m", "fim", "scan", "--config", str(cfg), "--no-db", "--format", "json", str(target)],
+        [
+            sys.executable,
+            "-m",
+            "fim",
+            "scan",
+            "--config",
+            str(cfg),
+            "--no-db",
+            "--format",
+            "json",
+            str(target),
+        ],
         capture_output=True,
         timeout=CLI_TIMEOUT,
         stdin=subprocess.DEVNULL,
@@ -52,10 +63,16 @@ def rules_by_severity(doc: dict, path: Path) -> dict[str, str]:
 
 def real_rule_hits(found: dict[str, str]) -> set[str]:
     """Matches of signature rules (not fim's own timeout finding, not the policy)."""
-    return {rule for rule, sev in found.items() if sev in SERIOUS and not rule.startswith(("fim_match", "policy."))}
+    return {
+        rule
+        for rule, sev in found.items()
+        if sev in SERIOUS and not rule.startswith(("fim_match", "policy."))
+    }
 
 
-def write_padded(path: Path, *, head: bytes = b"", tail: bytes = b"", size: int, pad: bytes = PADDING) -> None:
+def write_padded(
+    path: Path, *, head: bytes = b"", tail: bytes = b"", size: int, pad: bytes = PADDING
+) -> None:
     with open(path, "wb") as f:
         f.write(head)
         f.write(pad * (size // len(pad)))
@@ -157,7 +174,9 @@ def test_one_tenants_padded_files_do_not_hold_back_another_tenants_verdict(daemo
     assert len(ahead) <= 1, f"{len(ahead)} of alice's padded files were recorded before bob's shell"
     conn = sqlite3.connect(d.db, timeout=10)
     try:
-        severities = {r for (r,) in conn.execute("SELECT severity FROM findings WHERE path=?", (bytes(shell),))}
+        severities = {
+            r for (r,) in conn.execute("SELECT severity FROM findings WHERE path=?", (bytes(shell),))
+        }
     finally:
         conn.close()
     assert severities & SERIOUS
