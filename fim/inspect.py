@@ -195,12 +195,12 @@ class Inspector:
     ) -> list[RuleMatch]:
         """Rule matches in the first and last bytes of a file that is not matched whole.
 
-        Each window is matched on its own, with its own timeout (half the file's, at least a
-        second: the ends together cost about one more ``match_timeout``). A window that times
+        Each window is matched on its own, with its own timeout (a quarter of the file's, at
+        least a second: the ends together cost about half a ``match_timeout`` more). A window that times
         out is matched again cut to :data:`SMALL_WINDOW_BYTES` next to its end of the file.
         ``filesize`` in a rule is the window's size here. One match per rule is kept.
         """
-        timeout = max(1, self.limits.match_timeout // 2)
+        timeout = max(1, self.limits.match_timeout // 4)
         externals = externals_for(path, head[:16], self.owners.name(st.st_uid))
         found: dict[tuple[str, str], RuleMatch] = {}
         slow = False

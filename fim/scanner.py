@@ -41,7 +41,7 @@ EXPENSIVE_BYTES = 256 << 10
 # Files accepted but not yet verdicted. Large enough that one tenant's burst does not make
 # submit() block while another tenant's file waits to be accepted; each holds little memory
 # and at most one directory descriptor.
-MAX_QUEUED = 512
+MAX_QUEUED = 256
 
 
 @dataclass(frozen=True)
