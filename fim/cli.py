@@ -101,7 +101,7 @@ def _load_config(path: str | None) -> Config:
     help="text for people; json one document; jsonl one ECS event per finding.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching names or paths (repeatable).")
-@click.option("--max-file-size", type=SizeType(), help="Hash but do not match larger files [32M].")
+@click.option("--max-file-size", type=SizeType(), help="Hash larger files, match only their ends [32M].")
 @click.option(
     "--files-from",
     type=click.File("rb"),

@@ -92,6 +92,15 @@ class MatchTimeout(Exception):
     pass
 
 
+# Matched bytes libyara copies for each string match. The default (512) makes content padded
+# with one repeated string cost hundreds of bytes per byte matched: every match of a string a
+# condition counts is kept until the match ends, with a copy of its data (up to a million per
+# string), and yara-python turns each into a Python object when its rule fires. People are
+# shown 80 bytes of a match (``fim scan`` text output); conditions use offsets and lengths only.
+MAX_MATCH_DATA = 80
+yara.set_config(max_match_data=MAX_MATCH_DATA)
+
+
 def bundled_rules_dir() -> Path:
     """The rules shipped in the wheel, or ``rules/`` beside the package in a checkout."""
     packaged = Path(str(resources.files("fim"))) / "bundled_rules"
@@ -214,8 +223,14 @@ class YaraEngine:
         return cls(rules, version, sources)
 
     def match(self, data: bytes, externals: dict[str, str], timeout: int) -> list[RuleMatch]:
+        """``fast``: a string whose condition only asks whether it occurs is not looked for
+        again once found (libyara keeps counting strings used with ``#``, ``@``, ``!``,
+        ``in``, ``at`` or ``of``, so every condition keeps its meaning); it halves the memory
+        a padded file costs. Only the first match of such a string is then listed."""
         try:
-            hits = self._rules.match(data=data, externals=externals, timeout=timeout)
+            hits = self._rules.match(
+                data=data, externals=externals, timeout=timeout, fast=True, warnings_callback=_no_warning
+            )
         except yara.TimeoutError:
             raise MatchTimeout from None
         return [_to_match(hit) for hit in hits]
@@ -239,6 +254,12 @@ class YaraEngine:
                     }
                 )
         return infos
+
+
+def _no_warning(_kind: int, _detail: object) -> int:
+    """libyara warns when a string matches a million times (padding does that); the string
+    stops being searched, the scan goes on. Not worth a Python warning per file."""
+    return yara.CALLBACK_CONTINUE
 
 
 def _compile(sources: Sequence[RuleSource]) -> yara.Rules:

@@ -2,7 +2,9 @@
 
 The main thread walks, consults the baseline, and is the only database writer; a thread pool
 inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
-inspections in flight is bounded, so memory stays flat however large the tree. ``fim scan``
+inspections in flight is bounded, so memory stays flat however large the tree. Files wait for
+a worker in one queue per tenant, taken in turn, and no tenant may hold every worker with
+large files: one customer's padded files cannot hold back another customer's verdict. ``fim scan``
 and the daemon both feed this pipeline; it does not know where a candidate came from.
 """
 
@@ -14,6 +16,7 @@ import itertools
 import os
 import queue
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -32,6 +35,13 @@ from fim.walk import Candidate, Excludes, Walker
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
 PROGRESS_INTERVAL = 0.1
+# A file larger than this may keep a worker busy for up to a few match timeouts when its content
+# is hostile (padding that makes matching slow); smaller ones take a second or two at worst.
+EXPENSIVE_BYTES = 256 << 10
+# Files accepted but not yet verdicted. Large enough that one tenant's burst does not make
+# submit() block while another tenant's file waits to be accepted; each holds little memory
+# and at most one directory descriptor.
+MAX_QUEUED = 256
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,18 @@ class Scanner:
         self.on_progress = on_progress
         self.on_change = on_change
         self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
-        self._inflight = 0
-        self._max_inflight = self.jobs * 8
+        self._done: queue.SimpleQueue[tuple[_Job, Inspection]] = queue.SimpleQueue()
+        self._inflight = 0  # accepted by submit(), verdict not recorded yet
+        self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
+        # Waiting files, by tenant; ``_turns`` lists the tenants with waiting files in the
+        # order they get the next free worker. Only the thread calling submit/collect uses these.
+        self._waiting: dict[str | None, tuple[deque[_Job], deque[_Job]]] = {}
+        self._turns: deque[str | None] = deque()
+        self._running = 0
+        self._running_expensive: Counter[str | None] = Counter()
+        # A tenant's large files may use every worker but one: another tenant's file always
+        # finds a worker within the time a small file takes.
+        self._expensive_cap = max(1, self.jobs - 1)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -207,9 +226,62 @@ class Scanner:
             self._unchanged(cand, base, report, scan_id)
             return
         while self._inflight >= self._max_inflight:
-            self._complete(*self._done.get())
+            self._finish(*self._done.get())
+        st = cand.lstat
+        tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
+        expensive = st is None or st.st_size > EXPENSIVE_BYTES
+        job = _Job(cand, base, report, scan_id, tenant, expensive)
+        queues = self._waiting.get(tenant)
+        if queues is None:
+            queues = self._waiting[tenant] = (deque(), deque())
+            self._turns.append(tenant)
+        queues[1 if expensive else 0].append(job)
         self._inflight += 1
-        self._executor().submit(self._work, cand, base, report, scan_id)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand waiting files to free workers, one tenant after the other (round-robin).
+
+        Within a tenant, small files go first; a tenant's large files wait while it already
+        has ``_expensive_cap`` of them running. Some file is always runnable when no worker
+        is busy, so drain() cannot wait forever.
+        """
+        while self._running < self.jobs and self._turns:
+            for _ in range(len(self._turns)):
+                tenant = self._turns[0]
+                self._turns.rotate(-1)
+                job = self._take(tenant)
+                if job is not None:
+                    break
+            else:
+                return  # every waiting file is a large one of a tenant at its cap
+            self._running += 1
+            if job.expensive:
+                self._running_expensive[job.tenant] += 1
+            self._executor().submit(self._work, job)
+
+    def _take(self, tenant: str | None) -> _Job | None:
+        small, large = self._waiting[tenant]
+        if small:
+            job = small.popleft()
+        elif large and self._running_expensive[tenant] < self._expensive_cap:
+            job = large.popleft()
+        else:
+            return None
+        if not small and not large:
+            del self._waiting[tenant]
+            self._turns.remove(tenant)
+        return job
+
+    def _finish(self, job: _Job, insp: Inspection) -> None:
+        """A worker is done with ``job``: give the worker the next file, record the verdict."""
+        self._running -= 1
+        if job.expensive:
+            self._running_expensive[job.tenant] -= 1
+            if not self._running_expensive[job.tenant]:
+                del self._running_expensive[job.tenant]
+        self._dispatch()
+        self._complete(job.cand, job.base, insp, job.report, job.scan_id)
 
     def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
@@ -219,19 +291,25 @@ class Scanner:
                 item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
             except queue.Empty:
                 break
-            self._complete(*item)
+            self._finish(*item)
             done += 1
         return done
 
     def drain(self) -> None:
         while self._inflight:
-            self._complete(*self._done.get())
+            self._finish(*self._done.get())
 
     @property
     def inflight(self) -> int:
         return self._inflight
 
     def close(self) -> None:
+        for small, large in self._waiting.values():  # never started: only release their dirs
+            for job in (*small, *large):
+                job.cand.release()
+                self._inflight -= 1
+        self._waiting.clear()
+        self._turns.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -241,13 +319,13 @@ class Scanner:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
         return self._pool
 
-    def _work(self, cand: Candidate, base: BaselineRow | None, report: ScanReport, scan_id: int) -> None:
+    def _work(self, job: _Job) -> None:
         """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
         try:
-            insp = self.inspector.inspect(cand)
+            insp = self.inspector.inspect(job.cand)
         except Exception as exc:
-            insp = Inspection(cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((cand, base, insp, report, scan_id))
+            insp = Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
+        self._done.put((job, insp))
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
@@ -357,7 +435,16 @@ class Scanner:
             yield from walker.walk_beneath(b"/", path)
 
 
-_Done = tuple[Candidate, "BaselineRow | None", Inspection, ScanReport, int]
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A file accepted by submit(), waiting for or in the hands of a worker."""
+
+    cand: Candidate
+    base: BaselineRow | None
+    report: ScanReport
+    scan_id: int
+    tenant: str | None
+    expensive: bool  # larger than EXPENSIVE_BYTES (or size unknown)
 
 
 def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:
