@@ -116,6 +116,7 @@ class Scanner:
     def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = normalise_roots(roots)
+        self.set_roots({r: None for r in roots}, self._symlink_roots())  # quarantine acts only here
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
@@ -303,6 +304,15 @@ class Scanner:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def set_roots(
+        self, roots: dict[bytes, tuple[int, int] | None], symlink_roots: Sequence[bytes] = ()
+    ) -> None:
+        """Tell responders which trees they may act in (root -> validated device and inode)."""
+        for responder in self.responders:
+            set_roots = getattr(responder, "set_roots", None)
+            if set_roots is not None:
+                set_roots(roots, symlink_roots)
+
     def _report(self, finding: Finding, report: ScanReport) -> None:
         report.findings.append(finding)
         report.stats.findings += 1
@@ -340,12 +350,18 @@ class Scanner:
         self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
     ) -> Walker:
         """A walker that reports its problems into ``report``."""
-        return Walker(
+        walker = Walker(
             excludes=self.excludes,
             one_file_system=self.config.scan.one_file_system,
             on_problem=lambda p: self._problem(p, report),
             on_directory=on_directory,
         )
+        walker.symlink_roots = self._symlink_roots()
+        return walker
+
+    def _symlink_roots(self) -> frozenset[bytes]:
+        """Roots the configuration allows to be root-owned symlinks (daemon.symlink_roots)."""
+        return frozenset(os.fsencode(os.path.normpath(p)) for p in self.config.daemon.symlink_roots)
 
     def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
         for raw in items:
