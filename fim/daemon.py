@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fim import __version__, paths, retention
+from fim import __version__, paths, retention, statefiles
 from fim import config as config_mod
 from fim.alerts.service import AlertService
 from fim.config import Config
@@ -558,10 +558,7 @@ class Daemon:
             "hint": _sysctl_hint(self._last_error) if self.watches.unwatched or self._rescan_dirs else "",
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc, indent=1))
-            os.replace(tmp, path)
+            statefiles.write_private(path, json.dumps(doc, indent=1).encode())  # 0600: names customers
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fim import paths
+from fim import paths, statefiles
 from fim import roots as roots_mod
 from fim.configfields import choice
 from fim.errors import FimError, UsageError
@@ -253,7 +253,7 @@ def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> i
 def _open_quarantine_dir(directory: bytes, *, create: bool) -> int:
     if create:
         try:
-            os.makedirs(os.path.dirname(directory), mode=0o700, exist_ok=True)
+            statefiles.private_dir(os.fsdecode(os.path.dirname(directory)))
             os.mkdir(directory, 0o700)
         except FileExistsError:
             pass

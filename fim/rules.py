@@ -20,7 +20,7 @@ from typing import Protocol
 
 import yara
 
-from fim import paths
+from fim import paths, statefiles
 from fim.errors import RuleError
 from fim.model import RuleMatch, Severity, StringHit
 
@@ -251,7 +251,7 @@ def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
 def _save_atomically(rules: yara.Rules, target: Path) -> None:
     """Best effort: a cache we cannot write only costs a compile next time."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        statefiles.private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".tmp")
         os.close(fd)
         rules.save(tmp)
