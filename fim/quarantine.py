@@ -88,9 +88,10 @@ class QuarantineConfig:
 class QuarantineError(FimError):
     """Quarantine or restore refused or failed; the file is where it was (unless ``kept``)."""
 
-    def __init__(self, message: str, *, kept: bool = False):
+    def __init__(self, message: str, *, kept: bool = False, gone: bool = False):
         super().__init__(message)
         self.kept = kept  # what was moved stays in quarantine, with its record
+        self.gone = gone  # nothing at the path any more: there was nothing to move
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +377,7 @@ def quarantine_file(
             fd = os.open(name, OPEN_FLAGS, dir_fd=pfd)
         except OSError as exc:
             why = "replaced by a symlink (not followed)" if exc.errno == errno.ELOOP else exc.strerror
-            raise QuarantineError(f"cannot open: {why}") from None
+            raise QuarantineError(f"cannot open: {why}", gone=exc.errno == errno.ENOENT) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -681,7 +682,15 @@ class QuarantineResponder:
             )  # fmt: skip
         except (QuarantineError, OSError) as exc:
             why = str(exc) if isinstance(exc, QuarantineError) else (exc.strerror or str(exc))
-            where = "see fim quarantine list" if getattr(exc, "kept", False) else "the file is still in place"
+            gone = getattr(exc, "gone", False)
+            if gone and self._quarantined(first.path, sha):
+                return  # an earlier verdict on the same file moved it already: nothing to say
+            if getattr(exc, "kept", False):
+                where = "see fim quarantine list"
+            elif gone:
+                where = "the file was gone before it could be moved"
+            else:
+                where = "the file is still in place"
             text = f"quarantine failed, {where}: {why} (because of {reason})"
             if not self._notified(first.path, sha, "fim_quarantine_failed"):  # once, not every scan
                 self._notice(first, "fim_quarantine_failed", severity, text)
@@ -693,6 +702,12 @@ class QuarantineResponder:
         )
         self._notice(first, "fim_quarantined", severity, text)
         self._say(f"fim: quarantined {shown} as #{rec.id} ({reason})")
+
+    def _quarantined(self, path: bytes, sha: str | None) -> bool:
+        row = self.store.conn.execute(
+            "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'quarantined'", (path, sha)
+        ).fetchone()
+        return row is not None
 
     def _restored_before(self, path: bytes, sha: str | None) -> bool:
         row = self.store.conn.execute(

@@ -14,6 +14,7 @@ import itertools
 import os
 import queue
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from fim.walk import Candidate, Excludes, Walker
 
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
+RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
 
 
@@ -110,6 +112,10 @@ class Scanner:
         self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
         self._inflight = 0
         self._max_inflight = self.jobs * 8
+        # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
+        # tree gives one event per directory) reach the same file before its row is flushed,
+        # so the baseline lookup misses it; this keeps it to one finding per file and rule.
+        self._recent: OrderedDict[bytes, tuple[tuple, frozenset[tuple[str, str]]]] = OrderedDict()
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -282,7 +288,12 @@ class Scanner:
             stats.files_read += 1
             stats.bytes_read += state.size
         tenant = self.tenants.tenant(state.path, state.uid)
-        if base is None:
+        identity = (state.dev, state.ino, state.size, state.mtime_ns, state.ctime_ns, state.sha256)
+        recent = self._recent.get(state.path)
+        again = recent[1] if recent is not None and recent[0] == identity and state.sha256 else None
+        if again is not None:
+            change = Change.UNCHANGED  # the very same file, its verdict recorded moments ago
+        elif base is None:
             change = Change.NEW
             stats.new += 1
         elif base.sha256 != state.sha256 or state.sha256 is None:
@@ -293,11 +304,16 @@ class Scanner:
         if change is not Change.UNCHANGED:
             self._changed(state.path, change, tenant)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
+        known |= again or set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
         found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
         fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
         self.store.record(insp, tenant, self.version, scan_id, fresh)
+        self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
+        self._recent.move_to_end(state.path)
+        if len(self._recent) > RECENT_VERDICTS:
+            self._recent.popitem(last=False)
         for finding in found:
             self._report(finding, report)
         self._respond(found)

@@ -13,10 +13,13 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.daemon.conftest import daemon, hosting  # noqa: F401 - the daemon-spawning fixtures
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as customer uids with setpriv")
 
@@ -120,3 +123,34 @@ def test_a_hard_link_to_another_users_file_is_reported_not_quarantined(base, mar
     failed = findings(db, "fim_quarantine_failed")
     assert [p for p, _d in failed] == [bytes(alice / "notes.php")]
     assert "hard links" in failed[0][1] and "left in place" in failed[0][1]
+
+
+def test_a_deep_new_tree_gives_one_finding_per_rule_and_a_true_account_of_the_quarantine(daemon, hosting):  # noqa: F811
+    d = daemon(extra_config=f'[quarantine]\nenabled = true\ndirectory = "{hosting}/state/quarantine"\n')
+    d.start()
+    try:
+        deep = hosting / "home/alice/public_html/uploads" / "/".join(f"d{i}" for i in range(40))
+        os.makedirs(deep)  # one creation event per level: each one walks the tree below it
+        shell = deep / "x.php"
+        shell.write_bytes(SHELL)
+        d.wait_finding(shell)
+        conn = sqlite3.connect(d.db, timeout=10)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if conn.execute("SELECT count(*) FROM quarantine WHERE status='quarantined'").fetchone()[0]:
+                    break
+                time.sleep(0.1)
+            time.sleep(1.0)  # let every overlapping walk finish
+            rules = conn.execute(
+                "SELECT rule, description FROM findings WHERE path = ?", (bytes(shell),)
+            ).fetchall()
+        finally:
+            conn.close()
+    finally:
+        assert d.stop() == 0
+    names = sorted(rule for rule, _ in rules)
+    assert names == ["fim_quarantined", "test_marker_eval"], rules
+    (text,) = [t for r, t in rules if r == "fim_quarantined"]
+    assert "moved to quarantine as #1" in text
+    assert not shell.exists()
