@@ -198,7 +198,7 @@ class YaraEngine:
     ) -> YaraEngine:
         version = ruleset_version(sources, extra_inputs)
         cached = cache_dir / f"rules-{version}.yarc" if cache_dir else None
-        if cached is not None and cached.is_file():
+        if cached is not None and _readable_file(cached):
             try:
                 return cls(yara.load(str(cached)), version, sources)
             except yara.Error:
@@ -246,6 +246,14 @@ def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
         # One combined compile stops at the first error; compile file by file to name them all.
         problems = check(sources) or [str(exc)]
         raise RuleError("rules do not compile:\n" + "\n".join(f"  {p}" for p in problems)) from None
+
+
+def _readable_file(path: Path) -> bool:
+    """A cache we may not look into (another user's private state directory) is no cache."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _save_atomically(rules: yara.Rules, target: Path) -> None:
