@@ -150,9 +150,12 @@ def scan(
     if not paths_ and files_from is None:
         if not config.daemon.roots:
             raise click.UsageError("give at least one PATH, --files-from, or a --config with [daemon] roots")
-        from fim.watch import Watches  # here: watchdog's import costs every scan's start-up
+        from fim import roots
 
-        paths_ = tuple(os.fsdecode(r) for r in Watches.expand_patterns(config.daemon.roots))
+        expansion = roots.expand(config.daemon.roots, symlink_roots=config.daemon.symlink_roots)
+        for skipped in expansion.skipped:  # a customer's symlink is never followed out of their tree
+            click.echo(f"fim: root skipped: {paths.display(skipped.reason)}", err=True)
+        paths_ = tuple(os.fsdecode(r) for r in expansion.paths)
         if not paths_:
             raise UsageError("no directory matches the configured [daemon] roots")
     scan_cfg = config.scan

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import glob
 import os
 import tomllib
 import types
@@ -78,10 +79,22 @@ class DatabaseConfig:
     busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
 
 
+def _symlink_roots(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {describe(value)}")
+    for path in value:
+        if not path.startswith("/") or glob.has_magic(path):
+            raise ValueError(f"{path!r} must be an exact absolute path (no glob characters)")
+    return tuple(os.path.normpath(v) for v in value)
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
     roots: tuple[str, ...] = ()
+    # Exact root paths allowed to be a symlink (which root must own). Any other root that is a
+    # symlink, or lies behind a symlink not owned by root, is reported and skipped.
+    symlink_roots: tuple[str, ...] = field(default=(), metadata={"parse": _symlink_roots})
     settle_seconds: float = 0.2  # scan this long after a file's last close
     max_delay_seconds: float = 2.0  # ...but never later than this after its first event
     max_pending: int = 100_000  # more waiting paths than this: drop them and rescan instead

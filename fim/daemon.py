@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fim import __version__, paths, retention
+from fim import __version__, paths, retention, statefiles
 from fim import config as config_mod
 from fim.alerts.service import AlertService
 from fim.config import Config
@@ -74,6 +74,7 @@ class Daemon:
         self._rescan_dirs: dict[bytes, str] = {}  # directories inotify does not watch
         self._dirs_seen = 0
         self._degraded: dict[str, str] = {}  # what is wrong now, by cause; empty when healthy
+        self._skipped_roots: dict[bytes, str] = {}  # root matches refused (symlinks), reported
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -111,7 +112,9 @@ class Daemon:
             max_pending=self.config.daemon.max_pending,
             wake=self.wake,
         )
-        self.watches = Watches(self.config.daemon.roots, self.coalescer)
+        self.watches = Watches(
+            self.config.daemon.roots, self.coalescer, symlink_roots=self.config.daemon.symlink_roots
+        )
         roots = list(self.config.daemon.roots)
         self.daemon_scan = self.store.begin_scan("daemon", roots, self.scanner.version)
         self._event_scan = self.daemon_scan
@@ -147,6 +150,7 @@ class Daemon:
         self.notifier.status("placing watches")
         self.watches.start()
         roots, failures = self.watches.refresh()
+        self._roots_checked()
         for failure in failures:
             self._coverage_lost(failure.root, failure.reason)
         self._ready = True
@@ -255,7 +259,7 @@ class Daemon:
             for gone, tenant in self.store.delete_under(path):
                 self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
             return
-        walker = self.scanner.walker(self._events_report)
+        walker = self._walker(self._events_report)
         self._event_walks.append((walker.walk_beneath(root, path), walker))
 
     def _take_walks(self) -> bool:
@@ -275,11 +279,49 @@ class Daemon:
         self._event_scan = scan_id  # events from now on count as "seen since" this walk began
         watched_roots = list(self.watches.watched)
         coverage = Coverage() if any(paths_under(r, watched_roots) for r in roots) else None
-        walker = self.scanner.walker(report, coverage.directory if coverage else None)
+        walker = self._walker(report, coverage.directory if coverage else None)
         iterator = (c for root in roots for c in walker.walk(root))
         self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
         self.notifier.status(f"{kind} of {len(roots)} root(s)")
         self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
+
+    def _walker(self, report: ScanReport, on_directory=None) -> Walker:
+        """A walker that opens a root only while it is the directory validated (fim.roots)."""
+        walker = self.scanner.walker(report, on_directory)
+        walker.root_ids = dict(self.watches.identities)
+        walker.symlink_roots = self.watches.allowed_symlinks
+        return walker
+
+    def _roots_checked(self) -> None:
+        """After a glob refresh: report roots refused (a symlink, or behind a customer's
+        symlink) once each, keep them in status, and tell quarantine where it may act."""
+        skipped = dict(self.watches.skipped)
+        for root, reason in skipped.items():
+            if self._skipped_roots.get(root) == reason:
+                continue
+            self.log.error("root skipped: not followed", root=paths.display(root), reason=reason)
+            match = RuleMatch(
+                rule="fim_root_symlink",
+                ruleset="fim",
+                severity=Severity.HIGH,
+                description=f"root is a symlink or lies behind one; not watched, scanned or "
+                f"quarantined from: {reason}",
+                family="health",
+            )
+            tenant = self.scanner.tenants.tenant(root, None)
+            finding = Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
+            self.store.add_findings([finding], self._event_scan)
+            self._found(finding)
+        for root in set(self._skipped_roots) - set(skipped):
+            self.log.info("root no longer skipped", root=paths.display(root))
+        self._skipped_roots = skipped
+        if skipped:
+            shown = [f"{paths.display(r)} ({why})" for r, why in list(skipped.items())[:5]]
+            more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+            self.degrade("roots", f"{len(skipped)} root(s) skipped, not followed: {'; '.join(shown)}{more}")
+        else:
+            self.recover("roots")
+        self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
 
     def _finish_walk(self, job: WalkJob) -> None:
         self.scanner.drain()  # every verdict of this walk recorded before the deletion sweep
@@ -344,6 +386,7 @@ class Daemon:
         d = self.config.daemon
         if self._due("globs", now, d.glob_refresh_seconds):
             new, failures = self.watches.refresh()
+            self._roots_checked()
             for failure in failures:
                 self._coverage_lost(failure.root, failure.reason)
             if new:
@@ -414,9 +457,13 @@ class Daemon:
         self.coalescer.settle = config.daemon.settle_seconds
         self.coalescer.max_delay = config.daemon.max_delay_seconds
         self.coalescer.max_pending = config.daemon.max_pending
-        if tuple(config.daemon.roots) != self.watches.patterns:
+        if tuple(config.daemon.roots) != self.watches.patterns or (
+            tuple(config.daemon.symlink_roots) != self.watches.symlink_roots
+        ):
             self.watches.patterns = tuple(config.daemon.roots)
+            self.watches.symlink_roots = tuple(config.daemon.symlink_roots)
             self._next.pop("globs", None)
+        self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
         if scanner.version != old.version:
             # New rules: match what is already on disk against them, not only new files.
             self._start_walk("rules-changed", [*self.watches.watched, *self.watches.unwatched])
@@ -499,6 +546,7 @@ class Daemon:
                 **{paths.display(r): why for r, why in self.watches.unwatched.items()},
                 **{paths.display(r): why for r, why in list(self._rescan_dirs.items())[:100]},
             },
+            "skipped_roots": {paths.display(r): why for r, why in list(self._skipped_roots.items())[:100]},
             "rescan_only_directories": len(self.watches.unwatched) + len(self._rescan_dirs),
             "directories_walked": self._dirs_seen,
             "queue_depth": len(self.coalescer) + self.scanner.inflight,
@@ -510,10 +558,7 @@ class Daemon:
             "hint": _sysctl_hint(self._last_error) if self.watches.unwatched or self._rescan_dirs else "",
         }
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc, indent=1))
-            os.replace(tmp, path)
+            statefiles.write_private(path, json.dumps(doc, indent=1).encode())  # 0600: names customers
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
 

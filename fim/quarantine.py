@@ -21,11 +21,12 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fim import paths
+from fim import paths, statefiles
+from fim import roots as roots_mod
 from fim.configfields import choice
 from fim.errors import FimError, UsageError
 from fim.model import Finding, RuleMatch, Severity
@@ -87,9 +88,10 @@ class QuarantineConfig:
 class QuarantineError(FimError):
     """Quarantine or restore refused or failed; the file is where it was (unless ``kept``)."""
 
-    def __init__(self, message: str, *, kept: bool = False):
+    def __init__(self, message: str, *, kept: bool = False, gone: bool = False):
         super().__init__(message)
         self.kept = kept  # what was moved stays in quarantine, with its record
+        self.gone = gone  # nothing at the path any more: there was nothing to move
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,79 @@ def open_dir_safely(path: bytes) -> int:
         raise
 
 
+def _open_below_root(
+    parent: bytes, roots: Mapping[bytes, tuple[int, int] | None], symlink_roots: Collection[bytes]
+) -> int:
+    """Open ``parent`` through the configured root that holds it: the root as validated
+    (see fim.roots), then each directory below it with ``O_NOFOLLOW`` and no exception."""
+    holding = [r for r in roots if paths.is_within(parent, r)]
+    if not holding:
+        raise QuarantineError("outside the configured roots; never moved")
+    root = max(holding, key=len)
+    try:
+        fd = roots_mod.open_root(root, symlink_roots=symlink_roots, expect=roots[root])
+    except roots_mod.RootError as exc:
+        raise QuarantineError(str(exc)) from None
+    walked = root.rstrip(b"/")
+    try:
+        for part in (p for p in parent[len(walked) :].split(b"/") if p):
+            walked += b"/" + part
+            if part in (b"..", b"."):
+                raise QuarantineError(f"{paths.display(parent)}: '{part.decode()}' in path")
+            try:
+                nfd = os.open(part, DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise QuarantineError(
+                        f"{paths.display(walked)} is a symlink or not a directory (not followed)"
+                    ) from None
+                raise QuarantineError(f"{paths.display(walked)}: {exc.strerror}") from None
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _identities(directories: Sequence[bytes]) -> set[tuple[int, int]]:
+    found = set()
+    for directory in directories:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue  # not there (yet): nothing of it can be moved
+        found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def _refuse_protected(fd: int, trees: Sequence[bytes], dirs: Sequence[bytes]) -> None:
+    """Raise when the directory ``fd`` is one of ``dirs`` or lies inside one of ``trees``.
+
+    Compared by device and inode, walking up with ``..`` from the descriptor itself: a
+    customer chooses names, not where a directory really is."""
+    banned, exact = _identities(trees), _identities(dirs)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) in exact:
+        raise QuarantineError("in fim's own state directory; never moved")
+    if not banned:
+        return
+    current = os.dup(fd)
+    try:
+        for _depth in range(4096):
+            st = os.fstat(current)
+            if (st.st_dev, st.st_ino) in banned:
+                raise QuarantineError("inside fim's own state directory; never moved")
+            up = os.open(b"..", DIR_FLAGS, dir_fd=current)
+            top = os.fstat(up)
+            os.close(current)
+            current = up
+            if (top.st_dev, top.st_ino) == (st.st_dev, st.st_ino):  # "/" is its own parent
+                return
+    finally:
+        os.close(current)
+
+
 def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> int:
     where = paths.display(walked)
     if exc.errno == errno.ENOENT:
@@ -179,7 +254,7 @@ def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> i
 def _open_quarantine_dir(directory: bytes, *, create: bool) -> int:
     if create:
         try:
-            os.makedirs(os.path.dirname(directory), mode=0o700, exist_ok=True)
+            statefiles.private_dir(os.fsdecode(os.path.dirname(directory)))
             os.mkdir(directory, 0o700)
         except FileExistsError:
             pass
@@ -271,26 +346,47 @@ def quarantine_file(
     tenant: str | None = None,
     reason: str = "",
     severity: Severity = Severity.HIGH,
+    roots: Mapping[bytes, tuple[int, int] | None] | None = None,
+    symlink_roots: Collection[bytes] = (),
+    protected: Sequence[bytes] = (),
+    protected_dirs: Sequence[bytes] = (),
 ) -> QuarantineRecord:
     """Move ``path`` into ``directory`` and record it. Raises :class:`QuarantineError` (the file
-    left in place) when it cannot, including when its content is no longer ``expected_sha256``."""
+    left in place) when it cannot, including when its content is no longer ``expected_sha256``.
+
+    With ``roots`` (root path -> the (device, inode) it had when validated, or None), a path
+    outside them is refused, and below its root no symlink at all is followed. Nothing in the
+    ``protected`` trees (the quarantine directory, the rule cache), nor directly in one of
+    ``protected_dirs`` (the database's and status file's directories) is ever moved, whatever
+    names lead there: directories are compared by device and inode.
+    A file with more than one hard link is refused: its other names may belong to another
+    user, whose file would change owner and mode."""
     directory = os.fsencode(directory)
     if not expected_sha256:
         raise QuarantineError("not hashed (larger than max_hash_size): cannot verify what would be moved")
     if paths.is_within(path, directory):
         raise QuarantineError("already in the quarantine directory")
     parent, name = _split(path)
-    pfd = open_dir_safely(parent)
+    if roots is None or path in roots:  # no roots known, or a file named as a root itself
+        pfd = open_dir_safely(parent)
+    else:
+        pfd = _open_below_root(parent, roots, symlink_roots)
     try:
+        _refuse_protected(pfd, [directory, *protected], protected_dirs)
         try:
             fd = os.open(name, OPEN_FLAGS, dir_fd=pfd)
         except OSError as exc:
             why = "replaced by a symlink (not followed)" if exc.errno == errno.ELOOP else exc.strerror
-            raise QuarantineError(f"cannot open: {why}") from None
+            raise QuarantineError(f"cannot open: {why}", gone=exc.errno == errno.ENOENT) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise QuarantineError("not a regular file")
+            if st.st_nlink > 1:
+                raise QuarantineError(
+                    f"it has {st.st_nlink} hard links (other names may belong to another user); "
+                    "left in place for an administrator"
+                )
             if _hash_fd(fd) != expected_sha256:
                 raise QuarantineError("content changed since it was scanned; it will be examined again")
             qfd = _open_quarantine_dir(directory, create=True)
@@ -541,6 +637,19 @@ class QuarantineResponder:
         self.min_severity = None if config.min_severity == "off" else Severity.parse(config.min_severity)
         self.policy = policy
         self.on_message = on_message
+        # Where files may be moved from: root -> validated (device, inode) or None. Set by
+        # whoever walks (the scan's roots, the daemon's validated roots); None: the file's
+        # own path, opened without following a customer's symlink.
+        self.roots: Mapping[bytes, tuple[int, int] | None] | None = None
+        self.symlink_roots: frozenset[bytes] = frozenset()
+        self.protected: tuple[bytes, ...] = (self.directory,)  # fim's own trees: never moved from
+        self.protected_dirs: tuple[bytes, ...] = ()  # directories holding fim's own files
+
+    def set_roots(
+        self, roots: Mapping[bytes, tuple[int, int] | None], symlink_roots: Collection[bytes] = ()
+    ) -> None:
+        self.roots = dict(roots)
+        self.symlink_roots = frozenset(symlink_roots)
 
     def wants(self, finding: Finding) -> bool:
         match = finding.match
@@ -567,11 +676,21 @@ class QuarantineResponder:
         try:
             rec = quarantine_file(
                 self.store, self.directory, first.path, expected_sha256=sha,
-                tenant=first.tenant, reason=reason, severity=severity,
+                tenant=first.tenant, reason=reason, severity=severity, roots=self.roots,
+                symlink_roots=self.symlink_roots, protected=self.protected,
+                protected_dirs=self.protected_dirs,
             )  # fmt: skip
         except (QuarantineError, OSError) as exc:
             why = str(exc) if isinstance(exc, QuarantineError) else (exc.strerror or str(exc))
-            where = "see fim quarantine list" if getattr(exc, "kept", False) else "the file is still in place"
+            gone = getattr(exc, "gone", False)
+            if gone and self._quarantined(first.path, sha):
+                return  # an earlier verdict on the same file moved it already: nothing to say
+            if getattr(exc, "kept", False):
+                where = "see fim quarantine list"
+            elif gone:
+                where = "the file was gone before it could be moved"
+            else:
+                where = "the file is still in place"
             text = f"quarantine failed, {where}: {why} (because of {reason})"
             if not self._notified(first.path, sha, "fim_quarantine_failed"):  # once, not every scan
                 self._notice(first, "fim_quarantine_failed", severity, text)
@@ -583,6 +702,12 @@ class QuarantineResponder:
         )
         self._notice(first, "fim_quarantined", severity, text)
         self._say(f"fim: quarantined {shown} as #{rec.id} ({reason})")
+
+    def _quarantined(self, path: bytes, sha: str | None) -> bool:
+        row = self.store.conn.execute(
+            "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'quarantined'", (path, sha)
+        ).fetchone()
+        return row is not None
 
     def _restored_before(self, path: bytes, sha: str | None) -> bool:
         row = self.store.conn.execute(
@@ -608,6 +733,25 @@ class QuarantineResponder:
             self.on_message(text)
 
 
+def state_directories(config: Any, store: Store) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """fim's own places, never moved from: trees (quarantine, rule cache) and the directories
+    holding its files (database with WAL/SHM, status file; often shared, so only themselves)."""
+    from fim.config import database_path  # here, not at import: fim.config imports this module
+
+    db = (
+        os.fsencode(os.path.abspath(store.where))
+        if store.where != ":memory:"
+        else os.fsencode(database_path(config))
+    )
+    trees = [directory_of(config.quarantine), os.path.join(os.path.dirname(db), b"cache")]
+    dirs = [os.path.dirname(db)]
+    if config.daemon.status_file:
+        dirs.append(os.path.dirname(os.fsencode(os.path.abspath(config.daemon.status_file))))
+    if config.rules.cache_dir:
+        trees.append(os.fsencode(os.path.abspath(config.rules.cache_dir)))
+    return tuple(dict.fromkeys(trees)), tuple(dict.fromkeys(dirs))
+
+
 def setup(
     config: Any, store: Store, *, on_message: MessageCallback | None = None
 ) -> tuple[list[ContentCheck], list[Responder]]:
@@ -619,5 +763,7 @@ def setup(
     if qc.enabled:
         if store.where == ":memory:":
             raise UsageError("quarantine.enabled needs a database to record what it moves (not --no-db)")
-        responders.append(QuarantineResponder(store, qc, policy, on_message))
+        responder = QuarantineResponder(store, qc, policy, on_message)
+        responder.protected, responder.protected_dirs = state_directories(config, store)
+        responders.append(responder)
     return checks, responders

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import yara
 
-from fim import paths
+from fim import paths, statefiles
 from fim.errors import RuleError
 from fim.model import RuleMatch, Severity, StringHit
 
@@ -212,7 +212,7 @@ class YaraEngine:
     ) -> YaraEngine:
         version = ruleset_version(sources, extra_inputs)
         cached = cache_dir / f"rules-{version}.yarc" if cache_dir else None
-        if cached is not None and cached.is_file():
+        if cached is not None and _readable_file(cached):
             try:
                 return cls(yara.load(str(cached)), version, sources)
             except yara.Error:
@@ -274,10 +274,18 @@ def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
         raise RuleError("rules do not compile:\n" + "\n".join(f"  {p}" for p in problems)) from None
 
 
+def _readable_file(path: Path) -> bool:
+    """A cache we may not look into (another user's private state directory) is no cache."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _save_atomically(rules: yara.Rules, target: Path) -> None:
     """Best effort: a cache we cannot write only costs a compile next time."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        statefiles.private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".tmp")
         os.close(fd)
         rules.save(tmp)

@@ -16,7 +16,7 @@ import itertools
 import os
 import queue
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -34,6 +34,7 @@ from fim.walk import Candidate, Excludes, Walker
 
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
+RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
 # A file larger than this may keep a worker busy for up to a few match timeouts when its content
 # is hostile (padding that makes matching slow); smaller ones take a second or two at worst.
@@ -129,12 +130,17 @@ class Scanner:
         # A tenant's large files may use every worker but one: another tenant's file always
         # finds a worker within the time a small file takes.
         self._expensive_cap = max(1, self.jobs - 1)
+        # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
+        # tree gives one event per directory) reach the same file before its row is flushed,
+        # so the baseline lookup misses it; this keeps it to one finding per file and rule.
+        self._recent: OrderedDict[bytes, tuple[tuple, frozenset[tuple[str, str]]]] = OrderedDict()
 
     # -- entry points ------------------------------------------------------------------------
 
     def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = normalise_roots(roots)
+        self.set_roots({r: None for r in roots}, self._symlink_roots())  # quarantine acts only here
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
@@ -359,7 +365,12 @@ class Scanner:
             stats.files_read += 1
             stats.bytes_read += state.size
         tenant = self.tenants.tenant(state.path, state.uid)
-        if base is None:
+        identity = (state.dev, state.ino, state.size, state.mtime_ns, state.ctime_ns, state.sha256)
+        recent = self._recent.get(state.path)
+        again = recent[1] if recent is not None and recent[0] == identity and state.sha256 else None
+        if again is not None:
+            change = Change.UNCHANGED  # the very same file, its verdict recorded moments ago
+        elif base is None:
             change = Change.NEW
             stats.new += 1
         elif base.sha256 != state.sha256 or state.sha256 is None:
@@ -370,16 +381,30 @@ class Scanner:
         if change is not Change.UNCHANGED:
             self._changed(state.path, change, tenant)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
+        known |= again or set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
         found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
         fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
         self.store.record(insp, tenant, self.version, scan_id, fresh)
+        self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
+        self._recent.move_to_end(state.path)
+        if len(self._recent) > RECENT_VERDICTS:
+            self._recent.popitem(last=False)
         for finding in found:
             self._report(finding, report)
         self._respond(found)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def set_roots(
+        self, roots: dict[bytes, tuple[int, int] | None], symlink_roots: Sequence[bytes] = ()
+    ) -> None:
+        """Tell responders which trees they may act in (root -> validated device and inode)."""
+        for responder in self.responders:
+            set_roots = getattr(responder, "set_roots", None)
+            if set_roots is not None:
+                set_roots(roots, symlink_roots)
 
     def _report(self, finding: Finding, report: ScanReport) -> None:
         report.findings.append(finding)
@@ -418,12 +443,18 @@ class Scanner:
         self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
     ) -> Walker:
         """A walker that reports its problems into ``report``."""
-        return Walker(
+        walker = Walker(
             excludes=self.excludes,
             one_file_system=self.config.scan.one_file_system,
             on_problem=lambda p: self._problem(p, report),
             on_directory=on_directory,
         )
+        walker.symlink_roots = self._symlink_roots()
+        return walker
+
+    def _symlink_roots(self) -> frozenset[bytes]:
+        """Roots the configuration allows to be root-owned symlinks (daemon.symlink_roots)."""
+        return frozenset(os.fsencode(os.path.normpath(p)) for p in self.config.daemon.symlink_roots)
 
     def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
         for raw in items:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fim import statefiles
 from fim.errors import StoreError
 from fim.model import Finding, Inspection, RuleMatch, Status
 from fim.schema import COMPONENTS, SCHEMA_GENERATION
@@ -109,15 +110,25 @@ class Store:
         if where != ":memory:":
             target = Path(where)
             try:
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                # The baseline names customers' files: readable by the owner only. Create it
-                # only when missing: closing any descriptor of an open SQLite file drops every
-                # POSIX lock this process holds on it, under other connections' feet.
+                statefiles.private_dir(target.parent)
+                # The baseline names customers' files: readable by the owner only (SQLite gives
+                # its WAL and SHM files the same mode). Create it only when missing: closing any
+                # descriptor of an open SQLite file drops every POSIX lock this process holds
+                # on it, under other connections' feet.
+                created = False
                 if not target.exists():
                     try:
                         os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                        created = True
                     except FileExistsError:
                         pass
+                if not created and not _filled(target, busy_timeout):
+                    # SQLite would take an empty file for a new database: a baseline emptied
+                    # by accident (or by someone) would silently start again from nothing.
+                    raise StoreError(
+                        f"database {where} is an empty file (0 bytes), not a fim database; "
+                        "delete it or move it aside to start a new baseline"
+                    )
             except OSError as exc:
                 raise StoreError(f"cannot create database {where}: {exc.strerror}") from None
         try:
@@ -427,6 +438,17 @@ class _Guard:
     def __exit__(self, typ, exc, tb) -> None:
         if isinstance(exc, sqlite3.Error):
             raise _translate(exc, self.where) from None
+
+
+def _filled(target: Path, wait: float) -> bool:
+    """False when ``target`` stays empty: another fim that has just created it writes its
+    schema within moments (treated like a lock: waited for up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while target.stat().st_size == 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _under(path: bytes, directory: bytes) -> bool:

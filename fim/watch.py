@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import heapq
 import logging
 import os
@@ -35,6 +34,8 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+
+from fim import roots as roots_mod
 
 # Events that mean "look at this path soon". Opened/closed-without-write events are ignored:
 # our own reads cause them. DirModifiedEvent accompanies every change inside a directory.
@@ -179,7 +180,9 @@ class Watches:
     """The set of watched roots: glob patterns expanded now and again, each watched recursively.
 
     A root whose watch cannot be placed (watch limit, permission) is listed in ``unwatched``
-    and must be covered by periodic rescans; ``refresh`` reports what changed.
+    and must be covered by periodic rescans; ``refresh`` reports what changed. A match that is
+    a symlink (see :mod:`fim.roots`) is never watched: it is listed in ``skipped`` with why.
+    ``identities`` holds the (device, inode) each root had when validated.
     """
 
     patterns: tuple[str, ...]
@@ -187,6 +190,9 @@ class Watches:
     observer: Observer = field(default_factory=Observer)
     watched: dict[bytes, object] = field(default_factory=dict)
     unwatched: dict[bytes, str] = field(default_factory=dict)
+    symlink_roots: tuple[str, ...] = ()
+    skipped: dict[bytes, str] = field(default_factory=dict)
+    identities: dict[bytes, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._overflow_lock = threading.Lock()
@@ -236,29 +242,35 @@ class Watches:
             self.observer.join(timeout=5)
 
     def expand(self) -> list[bytes]:
-        return self.expand_patterns(self.patterns)
+        expansion = roots_mod.expand(self.patterns, symlink_roots=self.symlink_roots)
+        self.skipped = {s.path: s.reason for s in expansion.skipped}
+        known = self.identities
+        self.identities = expansion.identities
+        # A root replaced by another directory since it was watched: watch (and walk) it anew.
+        for root, ident in expansion.identities.items():
+            if root in known and known[root] != ident:
+                self._unschedule(root)
+        return expansion.paths
 
     @staticmethod
-    def expand_patterns(patterns: Iterable[str]) -> list[bytes]:
-        """Concrete root directories the patterns match now (symlinked roots resolved once)."""
-        found: set[bytes] = set()
-        for pattern in patterns:
-            for match in glob.glob(os.fsencode(pattern)):
-                real = os.path.realpath(match)
-                if os.path.isdir(real):
-                    found.add(real)
-        return sorted(found)
+    def expand_patterns(patterns: Iterable[str], symlink_roots: Iterable[str] = ()) -> list[bytes]:
+        """Concrete root directories the patterns match now; symlinks are never resolved
+        (a root that is or lies behind a customer's symlink is left out: see fim.roots)."""
+        return roots_mod.expand(patterns, symlink_roots=symlink_roots).paths
 
     def refresh(self) -> tuple[list[bytes], list[WatchFailure]]:
         """Watch newly matching roots; drop vanished ones. Returns (new roots, failures)."""
         current = self.expand()
         new: list[bytes] = []
         failures: list[WatchFailure] = []
-        for root in current:
+        for root in list(current):
             if root in self.watched or root in self.unwatched:
                 continue
-            new.append(root)
             failure = self._schedule(root)
+            if not self._still_validated(root):
+                current.remove(root)
+                continue
+            new.append(root)
             if failure:
                 failures.append(failure)
         gone = (set(self.watched) | set(self.unwatched)) - set(current)
@@ -299,6 +311,25 @@ class Watches:
                 reason = exc.strerror or str(exc)
             self.unwatched[root] = reason
             return WatchFailure(root, reason)
+
+    def _still_validated(self, root: bytes) -> bool:
+        """After the watch went in (by path): is the root still the directory validated? If a
+        customer swapped it in between, the watch may sit elsewhere: remove it, skip the root."""
+        try:
+            os.close(
+                roots_mod.open_root(root, symlink_roots=self.allowed_symlinks, expect=self.identities[root])
+            )
+        except (roots_mod.RootError, OSError, KeyError) as exc:
+            self._unschedule(root)
+            self.identities.pop(root, None)
+            self.skipped[root] = str(exc)
+            return False
+        else:
+            return True
+
+    @property
+    def allowed_symlinks(self) -> frozenset[bytes]:
+        return frozenset(os.fsencode(os.path.normpath(p)) for p in self.symlink_roots)
 
     def _unschedule(self, root: bytes) -> None:
         watch = self.watched.pop(root, None)

@@ -64,6 +64,13 @@ class _Capture(logging.Handler):
         _log.removeHandler(self)
 
 
+_MARKDOWN_SCHEMES = frozenset(
+    {"discord", "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows"}
+)
+_MARKDOWN_PLUGINS = frozenset(
+    {"NotifyDiscord", "NotifyMattermost", "NotifyRocketChat", "NotifyZulip", "NotifyMSTeams"}
+)
+
 _NOTIFY_TYPE = {
     Severity.LOW: "info",
     Severity.MEDIUM: "warning",
@@ -94,6 +101,9 @@ class AppriseSink:
         # Slack reads & < > as markup. apprise escapes plain text for Slack itself in recent
         # versions; escape here only when it does not, so nothing is escaped twice.
         self._escape_slack = self._slack and not _apprise_escapes_slack(plugin)
+        # These render Markdown in any message, plain text included: a file named
+        # "[x](https://...)" would be a live link, so Markdown characters are escaped.
+        self._markdown = self._scheme in _MARKDOWN_SCHEMES or type(plugin).__name__ in _MARKDOWN_PLUGINS
         # A message longer than the service takes (Discord: 2000 characters) would be refused
         # forever: cut it (it says how many findings and how to list them) unless the URL says.
         self._overflow = None if "overflow=" in url else apprise.common.OverflowMode.TRUNCATE
@@ -104,7 +114,7 @@ class AppriseSink:
     def render(self, message: Message) -> Message:
         if self._email:
             return render.for_email(message)
-        return render.for_chat(message, escape_slack=self._escape_slack)
+        return render.for_chat(message, escape_slack=self._escape_slack, escape_markdown=self._markdown)
 
     def send(self, batch: Batch, timeout: float) -> None:
         apprise = _apprise()
