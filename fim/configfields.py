@@ -41,6 +41,15 @@ def choice(options: Sequence[str]) -> Callable[[Any], str]:
     return parse
 
 
+def percent(value: Any) -> float:
+    """A percentage from 0 to 100 (a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a percentage from 0 to 100, got {describe(value)}")
+    if not 0 <= value <= 100:
+        raise ValueError(f"expected a percentage from 0 to 100, got {value}")
+    return float(value)
+
+
 def describe(value: Any) -> str:
     name = {
         bool: "a boolean",
