@@ -50,7 +50,14 @@ def percent(value: Any) -> float:
     return float(value)
 
 
-def describe(value: Any) -> str:
+# ``field(metadata=SECRET)``: the value may hold a secret (a token, a password, a URL carrying
+# either); error messages about it name its type, never its value.
+SECRET: dict[str, Any] = {"secret": True}
+
+
+def describe(value: Any, *, secret: bool = False) -> str:
+    """``value``'s type, and the value itself unless ``secret`` or a table (which may hold
+    anything)."""
     name = {
         bool: "a boolean",
         int: "a number",
@@ -59,6 +66,8 @@ def describe(value: Any) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+    if secret or isinstance(value, dict):
+        return name
     return f"{name} ({_short(value)})"
 
 
