@@ -217,7 +217,8 @@ class Daemon:
         if failure is None:
             self.recover("database")
         elif isinstance(failure, DatabaseFull):
-            self.degrade("database", f"database full: {failure}")
+            # Verdicts and findings wait in memory meanwhile; the next successful flush writes them.
+            self.degrade("database", f"database full: {failure}; findings wait in memory until then")
         else:
             self.degrade("database", f"database write failing: {failure}")
 

@@ -69,10 +69,7 @@ def translate(exc: sqlite3.Error, where: str) -> StoreError:
     """An operator's message for a sqlite3 error (:class:`DatabaseFull` when out of space)."""
     text = str(exc)
     if _is_full(exc, where):
-        return DatabaseFull(
-            f"database {where}: the file system is full ({text}); nothing is lost: what is not "
-            "written yet is kept in memory and written when space returns"
-        )
+        return DatabaseFull(f"database {where}: the file system is full ({text}); free space there")
     if "locked" in text or "busy" in text:
         return StoreError(
             f"database {where} is locked by another process (is another fim running?); "
