@@ -127,6 +127,13 @@ def test_full_state_disk_with_quarantine_and_alerts_degrades_and_delivers_every_
              detail=lambda: f"{sorted(expected - set(jsonl_paths(sink)))}\n{d.log_tail()}")  # fmt: skip
     found = {p for p, _r, _c in d.findings()}
     assert {bytes(s) for s in shells} <= found
+    # Quarantine could not record a move while the disk was full: each of these shells is
+    # still in place, and its fim_quarantine_failed finding (and alert) says why.
+    refused = dict(d.query("SELECT path, description FROM findings WHERE rule = 'fim_quarantine_failed'"))
+    moved = {p for (p,) in d.query("SELECT path FROM quarantine WHERE status = 'quarantined'")}
+    for shell in shells:
+        if bytes(shell) not in moved:
+            assert "file system is full" in refused[bytes(shell)] and shell.exists(), refused
     wait_for(lambda: d.status()["state"] == "running", "status.json to say running again", timeout=30)
     assert any(e.get("event") == "recovered" and e.get("cause") == "database" for e in log_events(d.log))
     after = up / "after.php"  # still watching in real time
