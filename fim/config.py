@@ -169,11 +169,30 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
         if item is not None:
             kwargs[name] = _build_list(item, data[name], key, problems)
             continue
+        hidden = bool(f.metadata.get("secret"))
         try:
-            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"))
+            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"), secret=hidden)
         except ValueError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(f"{key}: {_masked(str(exc), data[name]) if hidden else exc}")
     return cls(**kwargs)
+
+
+def _masked(text: str, value: Any) -> str:
+    """``text`` without any piece of the strings in ``value`` that could be a secret (a second
+    line of defence: messages about secret keys are written not to quote them at all)."""
+    from fim.alerts.secrets import Masker  # here: fim.alerts imports this module
+
+    masker = Masker()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            masker.add(item, url=True)
+        elif isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return masker.mask(text)
 
 
 def _table_list_item(typ: Any) -> type | None:
@@ -200,9 +219,14 @@ def _build_list(item: type, value: Any, key: str, problems: list[str]) -> tuple:
     return tuple(built)
 
 
-def _convert(typ: Any, value: Any, parse: Any) -> Any:
+def _convert(typ: Any, value: Any, parse: Any, *, secret: bool = False) -> Any:
     if parse is not None:
         return parse(value)
+    if secret:
+        try:
+            return _convert(typ, value, None)
+        except ValueError:  # the same message, naming the value's type only
+            raise ValueError(f"expected {_expected(typ)}, got {describe(value, secret=True)}") from None
     if typing.get_origin(typ) is dict:
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -238,6 +262,18 @@ def _convert(typ: Any, value: Any, parse: Any) -> Any:
             raise ValueError(f"expected a string, got {describe(value)}")
         return value
     raise TypeError(f"config type {typ!r} not supported")  # a bug in fim, not in the file
+
+
+def _expected(typ: Any) -> str:
+    origin = typing.get_origin(typ)
+    if origin is dict:
+        return "a table of strings"
+    if origin is tuple:
+        (item,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
+        return f"a list of {item.__name__}"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
+        typ, getattr(typ, "__name__", str(typ))
+    )
 
 
 def default_state_dir() -> Path:

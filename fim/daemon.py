@@ -9,9 +9,11 @@ baseline makes the walk skip what an event already scanned.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -24,11 +26,11 @@ from fim import __version__, paths, retention, statefiles
 from fim import config as config_mod
 from fim.alerts.service import AlertService
 from fim.config import Config
-from fim.errors import ConfigError, FimError, RuleError, StoreError
+from fim.errors import ConfigError, DatabaseFull, FimError, RuleError, StoreError
 from fim.model import Change, Finding, Problem, RuleMatch, ScanReport, Severity, Status
 from fim.scanner import Scanner, build_scanner
 from fim.sdnotify import Notifier
-from fim.store import Store
+from fim.store import RESERVE_BYTES, Store, translate
 from fim.walk import Candidate, Walker
 from fim.watch import Coalescer, Watches, inode_key, inotify_limits, paths_under, watched_inodes
 
@@ -101,7 +103,7 @@ class Daemon:
             raise ConfigError(self.config.source, ["daemon.roots: no directories to watch"])
         db = config_mod.database_path(self.config)
         self.alerts = self._build_alerts(self.config)  # before the store: bad sinks are a bad config
-        self.store = Store.open(db, busy_timeout=self.config.database.busy_timeout)
+        self.store = Store.open(db, busy_timeout=self.config.database.busy_timeout, reserve=RESERVE_BYTES)
         self.scanner = self._build_scanner(self.config)
         if self.alerts is not None:
             self.alerts.install(self.store)
@@ -170,12 +172,19 @@ class Daemon:
             self.log.warning("stopping watches failed", error=repr(exc))
         # In-flight inspections finish (each is bounded by the match timeout); walks and
         # pending events are not persisted: the catch-up walk at the next start covers them.
-        self.scanner.drain()
-        for job in self._jobs:
-            self.store.finish_scan(job.scan_id, "interrupted", job.report.stats.as_dict())
-        self.store.finish_scan(self.daemon_scan, "done", self._events_report.stats.as_dict())
+        try:
+            self.scanner.drain()
+            for job in self._jobs:
+                self.store.finish_scan(job.scan_id, "interrupted", job.report.stats.as_dict())
+            self.store.finish_scan(self.daemon_scan, "done", self._events_report.stats.as_dict())
+        except (StoreError, sqlite3.Error) as exc:
+            # Unwritten verdicts are not lost: the catch-up walk of the next start redoes them.
+            self.log.error("database write failed while stopping", error=str(self._store_error(exc)))
         self.scanner.close()
-        self.store.close()
+        try:
+            self.store.close()
+        except StoreError:
+            self.store.conn.close()
         if self.alerts is not None:
             self.alerts.stop(timeout=5.0)  # undelivered alerts stay in the outbox for next time
         self._write_status(state="stopped")
@@ -187,17 +196,35 @@ class Daemon:
         while not self._stop:
             self.notifier.ping()
             try:
-                if self._step():
-                    continue
-                self.store.flush()
-            except StoreError as exc:
+                busy = self._step()
+                if not busy:
+                    self.store.flush()
+            except (StoreError, sqlite3.Error) as exc:
                 # Locked or full: buffered rows are kept and retried. While this lasts the
                 # loop still pings; a loop blocked for good stops pinging and systemd acts.
-                self._last_error = str(exc)
-                self.log.error("database write failed; will retry", error=str(exc))
+                error = self._store_error(exc)
+                self._last_error = str(error)
+                self.log.error("database write failed; will retry", error=str(error))
+                self._database_health()
                 self.wake.wait(1.0)
                 continue
-            self._wait()
+            self._database_health()
+            if not busy:
+                self._wait()
+
+    def _store_error(self, exc: BaseException) -> BaseException:
+        return translate(exc, self.store.where) if isinstance(exc, sqlite3.Error) else exc
+
+    def _database_health(self) -> None:
+        """Degraded from the first failed write until a flush succeeds again."""
+        failure = self.store.write_error
+        if failure is None:
+            self.recover("database")
+        elif isinstance(failure, DatabaseFull):
+            # Verdicts and findings wait in memory meanwhile; the next successful flush writes them.
+            self.degrade("database", f"database full: {failure}; findings wait in memory until then")
+        else:
+            self.degrade("database", f"database write failing: {failure}")
 
     def _step(self) -> bool:
         """One round of work; True when there may be more to do right away."""
@@ -557,9 +584,12 @@ class Daemon:
             "inotify": limits,
             "hint": _sysctl_hint(self._last_error) if self.watches.unwatched or self._rescan_dirs else "",
         }
+        text = json.dumps(doc, indent=1)
         try:
-            statefiles.write_private(path, json.dumps(doc, indent=1).encode())  # 0600: names customers
+            statefiles.write_private(path, text.encode())  # 0600: it names customers
         except OSError as exc:
+            if exc.errno == errno.ENOSPC and _rewrite_in_place(path, text):
+                return  # a full disk: the status must still say so
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
 
 
@@ -584,6 +614,25 @@ class Coverage:
             return []
         watched = watched_inodes()
         return sorted(p for key, p in self._suspects if key not in watched and paths_under(p, under))
+
+
+def _rewrite_in_place(path: Path, text: str) -> bool:
+    """Overwrite ``path`` in place (not atomic): on a full disk the pages it frees when
+    truncated hold the new text, where a new file finds no room."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        os.ftruncate(fd, 0)
+        data = text.encode()
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def _outermost(dirs: list[bytes]) -> list[bytes]:

@@ -19,6 +19,7 @@ import errno
 import hashlib
 import os
 import secrets
+import sqlite3
 import stat
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -27,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from fim import paths, statefiles
 from fim import roots as roots_mod
-from fim.configfields import choice
-from fim.errors import FimError, UsageError
+from fim.configfields import choice, percent
+from fim.errors import FimError, StoreError, UsageError
 from fim.model import Finding, RuleMatch, Severity
 from fim.policy import PolicyCheck
 
@@ -83,6 +84,9 @@ class QuarantineConfig:
     # Rule and hash-list findings at least this severe are quarantined; "off": only policy rules
     # whose action is "quarantine".
     min_severity: str = field(default="critical", metadata={"parse": choice(SEVERITIES)})
+    # A file whose copy would leave less than this share of the quarantine directory's file
+    # system free is not moved (reported instead): a customer must not fill fim's own disk.
+    min_free_percent: float = field(default=5.0, metadata={"parse": percent})
 
 
 class QuarantineError(FimError):
@@ -350,9 +354,12 @@ def quarantine_file(
     symlink_roots: Collection[bytes] = (),
     protected: Sequence[bytes] = (),
     protected_dirs: Sequence[bytes] = (),
+    min_free_percent: float = 5.0,
 ) -> QuarantineRecord:
     """Move ``path`` into ``directory`` and record it. Raises :class:`QuarantineError` (the file
-    left in place) when it cannot, including when its content is no longer ``expected_sha256``.
+    left in place) when it cannot, including when its content is no longer ``expected_sha256``
+    or when copying it would leave less than ``min_free_percent`` of the quarantine file system
+    free. A database error is raised as :class:`StoreError` (the file left in place).
 
     With ``roots`` (root path -> the (device, inode) it had when validated, or None), a path
     outside them is refused, and below its root no symlink at all is followed. Nothing in the
@@ -391,8 +398,11 @@ def quarantine_file(
                 raise QuarantineError("content changed since it was scanned; it will be examined again")
             qfd = _open_quarantine_dir(directory, create=True)
             try:
-                where = (directory, qfd, pfd, name)
-                return _move_and_record(store, where, fd, st, expected_sha256, path, tenant, reason, severity)
+                where = (directory, qfd, pfd, name, min_free_percent)
+                with store._guard():  # sqlite3 errors as StoreError: locked, disk full
+                    return _move_and_record(
+                        store, where, fd, st, expected_sha256, path, tenant, reason, severity
+                    )
             finally:
                 os.close(qfd)
         finally:
@@ -402,7 +412,7 @@ def quarantine_file(
 
 
 def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) -> QuarantineRecord:
-    directory, qfd, pfd, name = where
+    directory, qfd, pfd, name, min_free_percent = where
     stored = secrets.token_hex(16)
     now = time.time_ns()
     with store.conn:  # committed before anything moves
@@ -416,7 +426,7 @@ def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) 
         )  # fmt: skip
     record_id = int(cur.lastrowid or 0)
     try:
-        method, sfd = _move(qfd, stored, pfd, name, fd, st)
+        method, sfd = _move(qfd, stored, pfd, name, fd, st, min_free_percent)
     except (QuarantineError, OSError) as exc:
         why = str(exc) if isinstance(exc, QuarantineError) else f"cannot move: {exc.strerror}"
         kept = exc.kept if isinstance(exc, QuarantineError) else not _still_there(pfd, name, st)
@@ -437,7 +447,11 @@ def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) 
         note = f"could not lock the copy down: {exc.strerror}"
     finally:
         os.close(sfd)
-    _update(store, record_id, status="quarantined", method=method, sha256=sha, note=note)
+    try:
+        _update(store, record_id, status="quarantined", method=method, sha256=sha, note=note)
+    except sqlite3.Error as exc:  # moved: the 'pending' record committed above still finds it
+        why = f"moved, but its record stays 'pending' as #{record_id} ({exc})"
+        raise QuarantineError(why, kept=True) from None
     return record(store, record_id)
 
 
@@ -449,13 +463,16 @@ def _still_there(pfd: int, name: bytes, st: os.stat_result) -> bool:
     return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
 
 
-def _move(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result) -> tuple[str, int]:
+def _move(
+    qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result, min_free_percent: float
+) -> tuple[str, int]:
     """Move the verified file; return how, and a descriptor of the copy kept in quarantine."""
     try:
         os.rename(name, stored, src_dir_fd=pfd, dst_dir_fd=qfd)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise QuarantineError(f"cannot move: {exc.strerror}") from None
+        _check_room(qfd, st.st_size, min_free_percent)
         return "copy", _copy_out(qfd, stored, pfd, name, fd, st)
     moved = os.stat(stored, dir_fd=qfd, follow_symlinks=False)
     if (moved.st_dev, moved.st_ino) != (st.st_dev, st.st_ino):
@@ -470,6 +487,21 @@ def _move(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_res
         )
     os.fsync(qfd)
     return "rename", os.dup(fd)
+
+
+def _check_room(qfd: int, size: int, min_free_percent: float) -> None:
+    """Refuse a copy that would leave less than ``min_free_percent`` of the quarantine file
+    system free (a rename on the same file system takes no space and is never refused)."""
+    vfs = os.fstatvfs(qfd)
+    total = vfs.f_blocks * vfs.f_frsize
+    free_after = vfs.f_bavail * vfs.f_frsize - size
+    reserve = total * min_free_percent / 100
+    if free_after < reserve:
+        raise QuarantineError(
+            f"not enough space: a copy of {size} bytes would leave {max(free_after, 0)} bytes free on "
+            f"the quarantine file system, less than quarantine.min_free_percent = {min_free_percent:g}% "
+            f"of {total} bytes"
+        )
 
 
 def _copy_out(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result) -> int:
@@ -635,6 +667,7 @@ class QuarantineResponder:
         self.store = store
         self.directory = directory_of(config)
         self.min_severity = None if config.min_severity == "off" else Severity.parse(config.min_severity)
+        self.min_free_percent = config.min_free_percent
         self.policy = policy
         self.on_message = on_message
         # Where files may be moved from: root -> validated (device, inode) or None. Set by
@@ -678,10 +711,11 @@ class QuarantineResponder:
                 self.store, self.directory, first.path, expected_sha256=sha,
                 tenant=first.tenant, reason=reason, severity=severity, roots=self.roots,
                 symlink_roots=self.symlink_roots, protected=self.protected,
-                protected_dirs=self.protected_dirs,
+                protected_dirs=self.protected_dirs, min_free_percent=self.min_free_percent,
             )  # fmt: skip
-        except (QuarantineError, OSError) as exc:
-            why = str(exc) if isinstance(exc, QuarantineError) else (exc.strerror or str(exc))
+        except (QuarantineError, StoreError, OSError) as exc:
+            # StoreError: the record could not be written (locked, disk full), so nothing moved.
+            why = str(exc) if isinstance(exc, FimError) else (exc.strerror or str(exc))
             gone = getattr(exc, "gone", False)
             if gone and self._quarantined(first.path, sha):
                 return  # an earlier verdict on the same file moved it already: nothing to say
@@ -710,17 +744,19 @@ class QuarantineResponder:
         return row is not None
 
     def _restored_before(self, path: bytes, sha: str | None) -> bool:
-        row = self.store.conn.execute(
-            "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'restored'", (path, sha)
-        ).fetchone()
+        with self.store._guard():
+            row = self.store.conn.execute(
+                "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'restored'", (path, sha)
+            ).fetchone()
         return row is not None
 
     def _notified(self, path: bytes, sha: str | None, rule: str) -> bool:
         from fim.store import event_id  # here: fim.store imports this module through fim.schema
 
-        row = self.store.conn.execute(
-            "SELECT 1 FROM findings WHERE event_id = ?", (event_id(path, sha, rule, "fim"),)
-        ).fetchone()
+        with self.store._guard():
+            row = self.store.conn.execute(
+                "SELECT 1 FROM findings WHERE event_id = ?", (event_id(path, sha, rule, "fim"),)
+            ).fetchone()
         return row is not None
 
     def _notice(self, finding: Finding, rule: str, severity: Severity, text: str) -> None:

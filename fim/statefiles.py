@@ -40,6 +40,11 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-    finally:
         os.close(fd)
-    os.replace(tmp, target)
+        fd = -1
+        os.replace(tmp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)  # a full disk must not keep a half-written copy
+        raise

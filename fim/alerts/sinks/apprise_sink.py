@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from fim import __version__
 from fim.alerts import render
 from fim.alerts.render import Message
-from fim.alerts.secrets import Masker
+from fim.alerts.secrets import Masker, shown_url
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.model import Severity
 
@@ -94,8 +94,8 @@ class AppriseSink:
             raise ValueError(url_problem(url) or "apprise cannot use this URL")
         self._plugin = plugin
         self._scheme = urlsplit(url).scheme.lower()
-        # apprise's privacy form hides tokens and passwords; its query string is only noise.
-        self._shown = plugin.url(privacy=True).split("?", 1)[0]
+        # Not apprise's privacy form: it leaves host names, where a token can hide, readable.
+        self._shown = shown_url(url)
         self._email = "email" in type(plugin).__module__ or self._scheme in ("mailto", "mailtos")
         self._slack = self._scheme == "slack" or type(plugin).__name__ == "NotifySlack"
         # Slack reads & < > as markup. apprise escapes plain text for Slack itself in recent

@@ -24,11 +24,10 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 from fim import __version__
 from fim.alerts.events import encode
-from fim.alerts.secrets import Masker
+from fim.alerts.secrets import Masker, shown_url
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 
 SIGNATURE_HEADER = "X-Fim-Signature"
@@ -55,8 +54,7 @@ class WebhookSink:
         self._headers = dict(headers)
         self._secret = secret.encode()
         self._masker = masker
-        parts = urlsplit(url)
-        self._shown = f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}/..."
+        self._shown = shown_url(url)  # a token may be anywhere in it, the host name included
         context = ssl.create_default_context()
         self._opener = urllib.request.build_opener(
             _NoRedirect(), urllib.request.HTTPSHandler(context=context)
