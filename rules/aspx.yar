@@ -53,7 +53,9 @@ rule fim_aspx_process_start_request
         $p4 = /\.(Exec|Run)\s{0,5}\([^\n;]{0,80}Request/ nocase
         $cmd = /cmd(\.exe)?['"]?\s{0,5}[,+&]?\s{0,5}['"]?\s{0,3}\/c/ nocase
         $req = /Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]\s{0,5}['"]/ nocase
-        $direct = /(Process\s{0,5}\.\s{0,5}Start|Arguments\s{0,5}=|FileName\s{0,5}=|\.(Exec|Run))\s{0,5}\(?[^\n;]{0,120}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]/ nocase
+        // ".FileName =" with the dot: a ProcessStartInfo property, not a local variable such as
+        // "string FileName = Request.QueryString[...]" in an ordinary download handler.
+        $direct = /(Process\s{0,5}\.\s{0,5}Start|\.\s{0,3}Arguments\s{0,5}=|\.\s{0,3}FileName\s{0,5}=|\.(Exec|Run))\s{0,5}\(?[^\n;]{0,120}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]/ nocase
     condition:
         fim_aspx_file and ($direct or $p4 or (any of ($p1, $p2, $p3) and $cmd and $req))
 }
@@ -107,4 +109,232 @@ rule fim_aspx_command_shell_form
         $out = "RedirectStandardOutput" nocase
     condition:
         fim_aspx_file and $proc and $shell and $args and $out
+}
+
+rule fim_aspx_execute_request_variable
+{
+    meta:
+        author = "fim project"
+        description = "Small classic ASP page copies request input into a variable (often rewritten with Replace) and passes a variable to Eval/Execute/ExecuteGlobal: the two-step ASP one-liner."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "x = Request(\"p\") ... Execute(x) / eval (a) / ExecuteGlobal x"
+    strings:
+        $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies))?\s{0,3}[\(\[]/ nocase
+        $exec = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
+    condition:
+        fim_aspx_file and filesize < 16KB and $assign and $exec
+}
+
+rule fim_aspx_execute_decoded_string
+{
+    meta:
+        author = "fim project"
+        description = "Small classic ASP page evaluates a computed string: Execute/Eval of a decoder call (StrReverse, unescape, Replace, a custom function), of Chr() assembly or of a concatenation of short literals."
+        family = "aspx"
+        severity = "high"
+        looks_for = "Execute MyDecoder(\"...\"), execute(unescape(x)), eval\"\"&(\"ev\"&\"a\"...), eval(chr(114)+chr(101)...)"
+    strings:
+        $call = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(/ nocase
+        $concat = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}"[^"\n]{0,4}"\s{0,3}&\s{0,3}\(?\s{0,3}"[^"\n]{1,4}"\s{0,3}&/ nocase
+        $chr = /\bchrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(/ nocase
+        $ev = /\b(Eval|Execute|ExecuteGlobal)\b/ nocase
+        $benign = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}(Server\s{0,3}\.|Response\s{0,3}\.|cmd\s{0,3}\.|conn\w{0,10}\s{0,3}\.|rs\s{0,3}\.|DataBinder)/ nocase
+    condition:
+        fim_aspx_file and filesize < 8KB and ($concat or ($chr and $ev) or ($call and not $benign))
+}
+
+rule fim_aspx_jscript_eval
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page written in JScript .NET that calls eval(): JScript .NET eval with \"unsafe\" runs request input with full trust; ordinary pages never need it."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "<%@ Page Language=\"Jscript\" %> ... eval(x, \"unsafe\") / eval(Request...)"
+    strings:
+        // the server-side language: a page directive or a runat=server script block, not
+        // a browser <script language="javascript"> that happens to call eval on JSON
+        $lang = /<%@\s{0,3}(Page|Control|WebHandler|WebService)?[^%>\n]{0,80}Language\s{0,3}=\s{0,3}['"]?\s{0,3}(JScript|JS|javascript)\b/ nocase
+        $lang2 = /runat\s{0,3}=\s{0,3}['"]?server['"]?[^>\n]{0,60}language\s{0,3}=\s{0,3}['"]?(jscript|javascript)/ nocase
+        $lang3 = /language\s{0,3}=\s{0,3}['"]?(jscript|javascript)['"]?[^>\n]{0,60}runat\s{0,3}=\s{0,3}['"]?server/ nocase
+        $eval = /\beval\s{0,30}\(/
+        $unsafe = "unsafe" nocase
+        $split = /"u"\s{0,3}\+\s{0,3}"n"/ nocase
+        $req = /Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString))?\s{0,3}[\(\[]/ nocase
+    condition:
+        fim_aspx_file and filesize < 64KB and any of ($lang*) and $eval and any of ($unsafe, $split, $req)
+}
+
+rule fim_aspx_script_encoded
+{
+    meta:
+        author = "fim project"
+        description = "Classic ASP page encoded with the Microsoft Script Encoder (VBScript.Encode / JScript.Encode, #@~^ blocks): hides the code from review; found mostly on dropped shells."
+        family = "aspx"
+        severity = "medium"
+        looks_for = "LANGUAGE = VBScript.Encode, #@~^XXXXXX== ... ^#~@"
+    strings:
+        $lang = /LANGUAGE\s{0,3}=\s{0,3}['"]?\s{0,3}(VBScript|JScript)\.Encode/ nocase
+        $blk = /#@~\^[A-Za-z0-9+\/]{6}==/
+    condition:
+        fim_aspx_file and ($lang or $blk)
+}
+
+rule fim_aspx_process_output_to_page
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page starts a process with redirected output whose program or arguments come from a text box, or names cmd/powershell (often split into pieces), or feeds commands on standard input: a command webshell."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "ProcessStartInfo + .Arguments = x.Text / \"c\"+\"m\"+\"d\" / StandardInput.WriteLine + RedirectStandardOutput + .StandardOutput"
+    strings:
+        $psi = /ProcessStartInfo|new\s{1,3}(System\.Diagnostics\.)?Process\s{0,3}\(|\bProcess\s{0,3}\.\s{0,3}Start\s{0,3}\(/
+        $redir = "RedirectStandardOutput"
+        $read = /\.\s{0,3}StandardOutput\b/
+        $args = /\.\s{0,3}(Arguments|FileName)\s{0,3}=\s{0,3}(\(\s{0,3})?("[^"\n]{0,12}"\s{0,3}[+&]\s{0,3})?[A-Za-z_(]/
+        $text = /(\.\s{0,3}(Arguments|FileName)\s{0,3}=|ProcessStartInfo\s{0,3}\()\s{0,3}[^;\n]{0,60}\.Text\b/ nocase
+        $stdin = /StandardInput\s{0,3}\.\s{0,3}Write(Line)?\s{0,3}\(/
+        $split = /"c"\s{0,3}\+\s{0,3}"m"|"cm"\s{0,3}\+|"c"\s{0,3}&\s{0,3}"m"/ nocase
+        $shell = /['"](cmd(\.exe)?|powershell(\.exe)?|\/bin\/(ba)?sh)['"]/ nocase
+    condition:
+        fim_aspx_file and filesize < 128KB and $psi and $redir and $read and ($text or ($args and ($split or $shell or $stdin)))
+}
+
+rule fim_aspx_process_variable_command
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page starts a process whose program or arguments are variables and reads its output back: a command runner; high unless the page is a known administration tool."
+        family = "aspx"
+        severity = "high"
+        looks_for = "ProcessStartInfo/new Process + .FileName = var / .Arguments = var + RedirectStandardOutput + .StandardOutput"
+    strings:
+        $psi = /ProcessStartInfo|new\s{1,3}(System\.Diagnostics\.)?Process\s{0,3}\(/
+        $redir = "RedirectStandardOutput"
+        $read = /\.\s{0,3}StandardOutput\b/
+        $args = /\.\s{0,3}(Arguments|FileName)\s{0,3}=\s{0,3}(\(\s{0,3})?("[^"\n]{0,12}"\s{0,3}[+&]\s{0,3})?[A-Za-z_(]/
+    condition:
+        fim_aspx_file and filesize < 128KB and $psi and $redir and $read and $args
+}
+
+rule fim_aspx_assembly_load_bytes
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page loads a .NET assembly from a byte array (often XOR- or AES-decoded from a literal) and calls into it with Reflection: an in-memory implant; critical when request data is passed in."
+        family = "aspx"
+        severity = "high"
+        looks_for = "Assembly.Load(bytes) + CreateInstance/GetMethod/Invoke/EntryPoint"
+    strings:
+        $load = /Assembly\s{0,3}\.\s{0,3}Load\s{0,3}\(\s{0,3}[A-Za-z_(]/
+        $call = /CreateInstance\s{0,3}\(|\.\s{0,3}Invoke\s{0,3}\(|EntryPoint|GetMethod\s{0,3}\(/
+    condition:
+        fim_aspx_file and filesize < 2MB and $load and $call
+}
+
+rule fim_aspx_fso_browser
+{
+    meta:
+        author = "fim project"
+        description = "Classic ASP file manager: Scripting.FileSystemObject opens a folder named by the request, or lists folders and files and deletes or writes them on request."
+        family = "aspx"
+        severity = "high"
+        looks_for = "fso.GetFolder(Request(\"path\")); .SubFolders + .Files + DeleteFile/DeleteFolder/SaveToFile + Request(...)"
+    strings:
+        $fso = "Scripting.FileSystemObject" nocase
+        $direct = /GetFolder\s{0,3}\(\s{0,3}(Server\s{0,3}\.\s{0,3}MapPath\s{0,3}\(\s{0,3})?Request/ nocase
+        $sub = ".SubFolders" nocase
+        $files = ".Files" nocase
+        $op = /\.\s{0,3}(DeleteFile|DeleteFolder|SaveToFile|CreateTextFile|MoveFile|CopyFile)\b/ nocase
+        $req = /Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}\(\s{0,3}"/ nocase
+    condition:
+        fim_aspx_file and filesize < 512KB and $fso and ($direct or ($sub and $files and $op and $req))
+}
+
+rule fim_aspx_request_content_to_file
+{
+    meta:
+        author = "fim project"
+        description = "ASP/ASP.NET page writes request content into a file (ADODB.Stream WriteText/SaveToFile, FileSystemObject text file, File.WriteAllText): an uploader or page publisher."
+        family = "aspx"
+        severity = "high"
+        looks_for = ".WriteText = Request(\"body\") + .SaveToFile; CreateTextFile(...).Write Request(...); File.WriteAllText(path, Request[...])"
+    strings:
+        $w1 = /\.\s{0,3}(WriteText|WriteLine)\s{0,3}[=(]?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}[\(\[]/ nocase
+        // a plain .Write on an object whose name does not end in "e" (not Response.Write)
+        $w2 = /[a-df-z0-9_]\s{0,3}\.\s{0,3}Write\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}[\(\[]/ nocase
+        $save = /\.\s{0,3}(SaveToFile|CreateTextFile|OpenTextFile)\b/ nocase
+        $net = /File\s{0,3}\.\s{0,3}(WriteAllText|WriteAllBytes|AppendAllText)\s{0,3}\([^;\n]{0,150}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[]/ nocase
+    condition:
+        fim_aspx_file and filesize < 128KB and ((any of ($w1, $w2) and $save) or $net)
+}
+
+rule fim_aspx_upload_to_chosen_path
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page saves an uploaded file to a path typed into a text box or taken from the request: an uploader that drops files anywhere the server may write."
+        family = "aspx"
+        severity = "high"
+        looks_for = "upload.SaveAs(pathBox.Text + ...), PostedFile.SaveAs(Request[\"path\"] + ...)"
+    strings:
+        $save = /\.SaveAs\s{0,3}\(\s{0,3}\(?\s{0,3}([A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}(Text|Value)\b|Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params|Cookies|Headers))?\s{0,3}[\(\[])/ nocase
+    condition:
+        fim_aspx_file and filesize < 128KB and $save
+}
+
+rule fim_aspx_remote_page_injector
+{
+    meta:
+        author = "fim project"
+        description = "ASP/ASP.NET page fetches content from a hard-coded remote URL (ServerXMLHTTP, XMLHTTP, WebClient, HttpWebRequest) and writes it into the response, usually passing on the visitor's host, path or query: an SEO doorway or remote content injector."
+        family = "aspx"
+        severity = "medium"
+        looks_for = "CreateObject(\"MSXML2.ServerXMLHTTP\") .Open \"GET\", \"http://...\" + Response.Write/BinaryWrite of .ResponseBody; WebClient.DownloadString(\"http://...\") written out"
+    strings:
+        $http = /(Server)?XMLHTTP|WebClient|HttpWebRequest|WebRequest\s{0,3}\.\s{0,3}Create/ nocase
+        $url = /=\s{0,3}"https?:\/\/[a-z0-9.-]{4,60}(:\d{2,5})?\/?[^"\n]{0,80}"/ nocase
+        $body = /ResponseBody|ResponseText|DownloadString|DownloadData|GetResponseStream/ nocase
+        $out = /Response\s{0,3}\.\s{0,3}(Write|BinaryWrite)\b/ nocase
+        $fwd1 = /ServerVariables\s{0,3}\(\s{0,3}"(HTTP_HOST|SCRIPT_NAME|QUERY_STRING|HTTP_USER_AGENT|HTTP_REFERER|SERVER_NAME|URL|PATH_INFO)"/ nocase
+        $fwd2 = /Request\s{0,3}\.\s{0,3}(QueryString|UserAgent|UrlReferrer|Url)\b/ nocase
+        $hide = /(top|left)\s{0,3}:\s{0,3}-\d{3,5}px|display\s{0,3}:\s{0,3}none/ nocase
+    condition:
+        fim_aspx_file and filesize < 256KB and $http and $url and $body and $out and any of ($fwd*, $hide)
+}
+
+rule fim_aspx_socket_tunnel
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page opens TCP sockets to addresses taken from the request and relays the request body into them: an HTTP tunnel (reGeorg style) into the internal network."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "new Socket(...)/TcpClient + Request.Headers/QueryString target + Request.InputStream + Response.BinaryWrite"
+    strings:
+        $sock = /new\s{1,3}(System\.Net\.Sockets\.)?(Socket|TcpClient)\s{0,3}\(/
+        $target = /Request\s{0,3}\.\s{0,3}(Headers|QueryString)\s{0,3}(\.\s{0,3}Get\s{0,3}\(|\[)/
+        $body = /Request\s{0,3}\.\s{0,3}(InputStream|BinaryRead)/
+        $out = /Response\s{0,3}\.\s{0,3}(BinaryWrite|OutputStream)/
+        $verb = /"(CONNECT|FORWARD|DISCONNECT|READ)"/
+    condition:
+        fim_aspx_file and filesize < 128KB and $sock and $target and $body and $out and $verb
+}
+
+rule fim_aspx_xslt_script_exec
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page compiles an XSLT stylesheet with embedded msxsl:script code and scripting enabled: code execution hidden inside an XML transform."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "msxsl:script + XsltSettings(..., true)/EnableScript = true + XslCompiledTransform"
+    strings:
+        $script = "msxsl:script" nocase
+        $enable = /EnableScript\s{0,3}=\s{0,3}true|XsltSettings\s{0,3}\(\s{0,3}(false|true)\s{0,3},\s{0,3}true/ nocase
+        $xct = "XslCompiledTransform"
+    condition:
+        fim_aspx_file and filesize < 128KB and $script and $enable and $xct
 }
