@@ -266,9 +266,10 @@ rule fim_aspx_request_content_to_file
         // a plain .Write on an object whose name does not end in "e" (not Response.Write)
         $w2 = /[a-df-z0-9_]\s{0,3}\.\s{0,3}Write\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}[\(\[]/ nocase
         $save = /\.\s{0,3}(SaveToFile|CreateTextFile|OpenTextFile)\b/ nocase
+        $path = /(CreateTextFile|OpenTextFile|SaveToFile)\s{0,3}\(?\s{0,3}(Server\s{0,3}\.\s{0,3}MapPath\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}\(/ nocase
         $net = /File\s{0,3}\.\s{0,3}(WriteAllText|WriteAllBytes|AppendAllText)\s{0,3}\([^;\n]{0,150}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[]/ nocase
     condition:
-        fim_aspx_file and filesize < 128KB and ((any of ($w1, $w2) and $save) or $net)
+        fim_aspx_file and filesize < 128KB and ((any of ($w1, $w2) and $save) or $net or $path)
 }
 
 rule fim_aspx_upload_to_chosen_path
@@ -337,4 +338,36 @@ rule fim_aspx_xslt_script_exec
         $xct = "XslCompiledTransform"
     condition:
         fim_aspx_file and filesize < 128KB and $script and $enable and $xct
+}
+
+rule fim_aspx_wscript_shell_request
+{
+    meta:
+        author = "fim project"
+        description = "Small classic ASP/ASP.NET page creates WScript.Shell or Shell.Application and runs a command (Exec/Run/ShellExecute) while reading request input: a command webshell."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "CreateObject(\"WScript.Shell\") + .Exec(/.Run(/ShellExecute + Request(...)"
+    strings:
+        $obj = /WScript\.Shell|Shell\.Application/ nocase
+        $run = /\.\s{0,3}(Exec|Run|ShellExecute)\s{0,3}[\( ]/ nocase
+        $req = /Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Cookies))?\s{0,3}[\(\[]/ nocase
+    condition:
+        fim_aspx_file and filesize < 64KB and $obj and $run and $req
+}
+
+rule fim_aspx_sql_console
+{
+    meta:
+        author = "fim project"
+        description = "ASP/ASP.NET page opens a database connection string or runs SQL text typed into a form (text box or request field): a database console webshell."
+        family = "aspx"
+        severity = "high"
+        looks_for = "new SqlConnection(box.Text) / new SqlCommand(sqlBox.Text, ...) / conn.Execute(Request(\"sql\")) / .Open Request(...)"
+    strings:
+        $net = /new\s{1,3}(System\.Data\.\w{4,10}\.)?(Sql|OleDb|Odbc)(Connection|Command|DataAdapter)\s{0,3}\(\s{0,3}([A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}Text\b|Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[])/ nocase
+        $text = /\.\s{0,3}(CommandText|ConnectionString)\s{0,3}=\s{0,3}([A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}Text\b|Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[])/ nocase
+        $vbs = /\.\s{0,3}(Execute|Open)\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}\(/ nocase
+    condition:
+        fim_aspx_file and filesize < 512KB and any of them
 }
