@@ -32,7 +32,8 @@ rule fim_aspx_eval_request
         severity = "critical"
         looks_for = "eval(Request.Item[\"x\"], \"unsafe\"), Execute(Request(\"x\")), ExecuteGlobal Request.Form(...)"
     strings:
-        $a = /\b(eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[^\n;]{0,80}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers|ServerVariables|BinaryRead|InputStream))?\s{0,5}[\(\[]/ nocase
+        // not preceded by "." or a letter: conn.Execute(sql & Request("id")) is a database call
+        $a = /[^.\w](eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[^\n;]{0,80}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers|ServerVariables|BinaryRead|InputStream))?\s{0,5}[\(\[]/ nocase
         $b = /\bEvaluate\s{0,5}\([^\n;]{0,80}Request/ nocase
     condition:
         fim_aspx_file and any of them
@@ -55,7 +56,7 @@ rule fim_aspx_process_start_request
         $req = /Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]\s{0,5}['"]/ nocase
         // ".FileName =" with the dot: a ProcessStartInfo property, not a local variable such as
         // "string FileName = Request.QueryString[...]" in an ordinary download handler.
-        $direct = /(Process\s{0,5}\.\s{0,5}Start|\.\s{0,3}Arguments\s{0,5}=|\.\s{0,3}FileName\s{0,5}=|\.(Exec|Run))\s{0,5}\(?[^\n;]{0,120}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]/ nocase
+        $direct = /(Process\s{0,5}\.\s{0,5}Start|\.\s{0,3}Arguments\s{0,5}=|\.\s{0,3}FileName\s{0,5}=|\.(Exec|Run)\b)\s{0,5}\(?[^\n;]{0,120}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers))?\s{0,5}[\(\[]/ nocase
     condition:
         fim_aspx_file and ($direct or $p4 or (any of ($p1, $p2, $p3) and $cmd and $req))
 }
@@ -121,7 +122,8 @@ rule fim_aspx_execute_request_variable
         looks_for = "x = Request(\"p\") ... Execute(x) / eval (a) / ExecuteGlobal x"
     strings:
         $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies))?\s{0,3}[\(\[]/ nocase
-        $exec = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
+        // a statement, not a method: conn.Execute(sql) and rs.Open are database calls
+        $exec = /[\s:;(>](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
     condition:
         fim_aspx_file and filesize < 16KB and $assign and $exec
 }
@@ -135,8 +137,8 @@ rule fim_aspx_execute_decoded_string
         severity = "high"
         looks_for = "Execute MyDecoder(\"...\"), execute(unescape(x)), eval\"\"&(\"ev\"&\"a\"...), eval(chr(114)+chr(101)...)"
     strings:
-        $call = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(/ nocase
-        $concat = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}"[^"\n]{0,4}"\s{0,3}&\s{0,3}\(?\s{0,3}"[^"\n]{1,4}"\s{0,3}&/ nocase
+        $call = /[\s:;(>](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(/ nocase
+        $concat = /[^.\w](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}"[^"\n]{0,4}"\s{0,3}&\s{0,3}\(?\s{0,3}"[^"\n]{1,4}"\s{0,3}&/ nocase
         $chr = /\bchrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(/ nocase
         $ev = /\b(Eval|Execute|ExecuteGlobal)\b/ nocase
         $benign = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}(Server\s{0,3}\.|Response\s{0,3}\.|cmd\s{0,3}\.|conn\w{0,10}\s{0,3}\.|rs\s{0,3}\.|DataBinder)/ nocase
@@ -160,7 +162,7 @@ rule fim_aspx_jscript_eval
         $lang3 = /language\s{0,3}=\s{0,3}['"]?(jscript|javascript)['"]?[^>\n]{0,60}runat\s{0,3}=\s{0,3}['"]?server/ nocase
         $eval = /\beval\s{0,30}\(/
         $unsafe = "unsafe" nocase
-        $split = /"u"\s{0,3}\+\s{0,3}"n"/ nocase
+        $split = /"u[nsaf]{0,4}"\s{0,3}\+\s{0,3}"[nsafe]{1,5}"/ nocase
         $req = /Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString))?\s{0,3}[\(\[]/ nocase
     condition:
         fim_aspx_file and filesize < 64KB and any of ($lang*) and $eval and any of ($unsafe, $split, $req)
@@ -349,7 +351,8 @@ rule fim_aspx_wscript_shell_request
         severity = "critical"
         looks_for = "CreateObject(\"WScript.Shell\") + .Exec(/.Run(/ShellExecute + Request(...)"
     strings:
-        $obj = /WScript\.Shell|Shell\.Application/ nocase
+        // also the same objects declared by class id in <object runat=server classid=...>
+        $obj = /WScript\.Shell|Shell\.Application|72C24DD5-D70A-438B-8A42-98424B88AFB8|13709620-C279-11CE-A49E-444553540000/ nocase
         $run = /\.\s{0,3}(Exec|Run|ShellExecute)\s{0,3}[\( ]/ nocase
         $req = /Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Cookies))?\s{0,3}[\(\[]/ nocase
     condition:
@@ -370,4 +373,33 @@ rule fim_aspx_sql_console
         $vbs = /\.\s{0,3}(Execute|Open)\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}\(/ nocase
     condition:
         fim_aspx_file and filesize < 512KB and any of them
+}
+
+rule fim_aspx_execute_packed_literal
+{
+    meta:
+        author = "fim project"
+        description = "Classic ASP page passes a long encoded string literal through a decoding function straight into Execute/ExecuteGlobal/Eval: a packed ASP shell of any size."
+        family = "aspx"
+        severity = "high"
+        looks_for = "Execute(Decode(\"<hundreds of encoded characters>\")), ExecuteGlobal Unpack(\"...\")"
+    strings:
+        $a = /[\s:;(>](Execute|ExecuteGlobal|Eval)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(\s{0,3}"[^"\r\n]{300}/ nocase
+    condition:
+        fim_aspx_file and $a
+}
+
+rule fim_aspx_process_start_input
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page calls Process.Start with a shell and a non-literal command line, or with a text box's contents: a command webshell without output capture."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "Process.Start(\"cmd.exe\", \"/c \" + x) / Process.Start(box.Text, ...)"
+    strings:
+        $shell = /Process\s{0,3}\.\s{0,3}Start\s{0,3}\(\s{0,3}"(cmd(\.exe)?|powershell(\.exe)?|\/bin\/(ba)?sh)"\s{0,3},\s{0,3}("[^"\n]{0,12}"\s{0,3}[+&]\s{0,3})?[A-Za-z_(]/ nocase
+        $text = /Process\s{0,3}\.\s{0,3}Start\s{0,3}\(\s{0,3}[A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}Text\b/
+    condition:
+        fim_aspx_file and filesize < 256KB and any of them
 }

@@ -136,7 +136,7 @@ rule fim_cgi_perl_uuencoded_payload
     strings:
         $unpack = /unpack\s{0,3}\(\s{0,3}\\?['"]u\*?\\?['"]/
         $data = /<DATA>|__DATA__|__END__/
-        $uu = /\nM[\x21-\x60]{60}\r?\nM[\x21-\x60]{60}\r?\n/
+        $uu = /\nM[\x20-\x60]{60}\r?\nM[\x20-\x60]{60}\r?\n/
     condition:
         filesize < 2MB and $unpack and $data and $uu
 }
@@ -171,6 +171,11 @@ rule fim_cgi_shell_download_run_delete
         $run = /(;|&&|\n)\s{0,3}(perl|python[23]?|sh|bash|\.\/)\s{0,3}[\w.\/-]{1,60}\s{0,3}(;|&&|\n|$)/
         $chmod = /chmod\s{1,3}(\+x|[0-7]?7[0-7]{2})\s/
         $rm = /\brm\s{1,3}-(rf|fr|f)\s/
+        // installers talk to the person running them; cron droppers say nothing
+        $talk1 = /\becho\s/
+        $talk2 = "printf"
+        $talk3 = "set -e"
+        $talk4 = /\n# {0,2}[A-Za-z]{2}/
     condition:
-        filesize < 4KB and $get and $run and $chmod and $rm
+        filesize < 2KB and $get and $run and $chmod and $rm and not any of ($talk*)
 }

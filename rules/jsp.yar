@@ -323,3 +323,22 @@ rule fim_jsp_request_content_to_file
     condition:
         fim_jsp_file and filesize < 128KB and (($p1 and $w1) or $w2 or $w3)
 }
+
+rule fim_jsp_wide_encoded_code
+{
+    meta:
+        author = "fim project"
+        description = "JSP page stored as UTF-16 whose scriptlets run commands, define classes or evaluate scripts: the odd encoding hides the code from byte-oriented signatures while the container still compiles it."
+        family = "jsp"
+        severity = "high"
+        looks_for = "<%...%> in UTF-16 with getRuntime/ProcessBuilder/defineClass/ScriptEngineManager/getParameter"
+    strings:
+        $open = "<%" wide
+        $w1 = "getRuntime" wide
+        $w2 = "ProcessBuilder" wide
+        $w3 = "defineClass" wide
+        $w4 = "ScriptEngineManager" wide
+        $req = "getParameter" wide
+    condition:
+        filesize < 512KB and $open and $req and any of ($w*) and not fim_jsp_file
+}
