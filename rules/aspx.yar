@@ -20,7 +20,8 @@ private rule fim_aspx_file
         $b = /<script[^>\n]{0,60}runat\s{0,3}=\s{0,3}['"]?server/ nocase
         $c = /@\s{0,3}WebHandler/ nocase
     condition:
-        any of them
+        // a PHP file that prints "<%F>" in a format string is not an ASP page
+        any of them and uint32(0) != 0x68703f3c
 }
 
 rule fim_aspx_eval_request
@@ -33,7 +34,7 @@ rule fim_aspx_eval_request
         looks_for = "eval(Request.Item[\"x\"], \"unsafe\"), Execute(Request(\"x\")), ExecuteGlobal Request.Form(...)"
     strings:
         // not preceded by "." or a letter: conn.Execute(sql & Request("id")) is a database call
-        $a = /[^.\w](eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[^\n;]{0,80}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers|ServerVariables|BinaryRead|InputStream))?\s{0,5}[\(\[]/ nocase
+        $a = /[^.\w](eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}[^\n;]{0,80}Request\s{0,5}(\.\s{0,5}(Item|Form|QueryString|Cookies|Params|Headers|ServerVariables|BinaryRead|InputStream))?\s{0,5}[\(\[]/ nocase
         $b = /\bEvaluate\s{0,5}\([^\n;]{0,80}Request/ nocase
     condition:
         fim_aspx_file and any of them
@@ -123,7 +124,7 @@ rule fim_aspx_execute_request_variable
     strings:
         $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies))?\s{0,3}[\(\[]/ nocase
         // a statement, not a method: conn.Execute(sql) and rs.Open are database calls
-        $exec = /[\s:;(>](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
+        $exec = /[\s:;(>](Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
     condition:
         fim_aspx_file and filesize < 16KB and $assign and $exec
 }
@@ -137,11 +138,11 @@ rule fim_aspx_execute_decoded_string
         severity = "high"
         looks_for = "Execute MyDecoder(\"...\"), execute(unescape(x)), eval\"\"&(\"ev\"&\"a\"...), eval(chr(114)+chr(101)...)"
     strings:
-        $call = /[\s:;(>](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(/ nocase
-        $concat = /[^.\w](Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}"[^"\n]{0,4}"\s{0,3}&\s{0,3}\(?\s{0,3}"[^"\n]{1,4}"\s{0,3}&/ nocase
+        $call = /[\s:;(>](Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(/ nocase
+        $concat = /[^.\w](Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}"[^"\n]{0,4}"\s{0,3}&\s{0,3}\(?\s{0,3}"[^"\n]{1,4}"\s{0,3}&/ nocase
         $chr = /\bchrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(/ nocase
         $ev = /\b(Eval|Execute|ExecuteGlobal)\b/ nocase
-        $benign = /\b(Eval|Execute|ExecuteGlobal)\s{0,5}\(?\s{0,5}(Server\s{0,3}\.|Response\s{0,3}\.|cmd\s{0,3}\.|conn\w{0,10}\s{0,3}\.|rs\s{0,3}\.|DataBinder)/ nocase
+        $benign = /\b(Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}(Server\s{0,3}\.|Response\s{0,3}\.|cmd\s{0,3}\.|conn\w{0,10}\s{0,3}\.|rs\s{0,3}\.|DataBinder)/ nocase
     condition:
         fim_aspx_file and filesize < 8KB and ($concat or ($chr and $ev) or ($call and not $benign))
 }
@@ -330,16 +331,18 @@ rule fim_aspx_xslt_script_exec
 {
     meta:
         author = "fim project"
-        description = "ASP.NET page compiles an XSLT stylesheet with embedded msxsl:script code and scripting enabled: code execution hidden inside an XML transform."
+        description = "ASP.NET page compiles an XSLT stylesheet with scripting enabled whose code is embedded (msxsl:script) or arrives at run time: code execution hidden inside an XML transform."
         family = "aspx"
         severity = "critical"
-        looks_for = "msxsl:script + XsltSettings(..., true)/EnableScript = true + XslCompiledTransform"
+        looks_for = "XsltSettings(..., true)/EnableScript = true + XslCompiledTransform + msxsl:script or LoadXml(variable)"
     strings:
         $script = "msxsl:script" nocase
         $enable = /EnableScript\s{0,3}=\s{0,3}true|XsltSettings\s{0,3}\(\s{0,3}(false|true)\s{0,3},\s{0,3}true/ nocase
         $xct = "XslCompiledTransform"
+        // or a stylesheet that arrives at run time (decoded from a form field or the request)
+        $dyn = /LoadXml\s{0,3}\(\s{0,3}[A-Za-z_]|Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|InputStream))?\s{0,3}[\[\(.]/
     condition:
-        fim_aspx_file and filesize < 128KB and $script and $enable and $xct
+        fim_aspx_file and filesize < 128KB and $enable and $xct and ($script or $dyn)
 }
 
 rule fim_aspx_wscript_shell_request
@@ -384,7 +387,7 @@ rule fim_aspx_execute_packed_literal
         severity = "high"
         looks_for = "Execute(Decode(\"<hundreds of encoded characters>\")), ExecuteGlobal Unpack(\"...\")"
     strings:
-        $a = /[\s:;(>](Execute|ExecuteGlobal|Eval)\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(\s{0,3}"[^"\r\n]{300}/ nocase
+        $a = /[\s:;(>](Execute|ExecuteGlobal|Eval)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(\s{0,3}"[^"\r\n]{300}/ nocase
     condition:
         fim_aspx_file and $a
 }

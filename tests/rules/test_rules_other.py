@@ -175,6 +175,7 @@ TECHNIQUE_SAMPLES = {
     "aspx/high-upload-to-textbox-path.aspx": "fim_aspx_upload_to_chosen_path",
     "aspx/critical-socket-tunnel.aspx": "fim_aspx_socket_tunnel",
     "aspx/critical-xslt-msxsl-script.aspx": "fim_aspx_xslt_script_exec",
+    "aspx/critical-xslt-script-from-form.aspx": "fim_aspx_xslt_script_exec",
     "aspx/high-sql-console.aspx": "fim_aspx_sql_console",
     # JSP
     "jsp/critical-base64-class-define.jsp": "fim_jsp_embedded_class_bytes",
@@ -319,3 +320,11 @@ def test_perl_daemon_reopening_stdin_from_dev_null_is_clean(match_data):
         "system('/bin/sh', '-c', 'logger started');\n"
     )
     assert match_data(text, "/usr/sbin/queued") == []
+
+
+def test_php_file_with_an_asp_style_format_token_is_not_an_asp_page(match_data):
+    text = (
+        "<?php\nclass IsEqual {\n    public function evaluate($other, string $d = '')\n"
+        "    {\n        return sprintf(' with delta <%F>', $this->delta);\n    }\n}\n"
+    )
+    assert match_data(text, "/usr/share/php/Lib/IsEqual.php") == []
