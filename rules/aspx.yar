@@ -265,14 +265,15 @@ rule fim_aspx_request_content_to_file
         severity = "high"
         looks_for = ".WriteText = Request(\"body\") + .SaveToFile; CreateTextFile(...).Write Request(...); File.WriteAllText(path, Request[...])"
     strings:
-        $w1 = /\.\s{0,3}(WriteText|WriteLine)\s{0,3}[=(]?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}[\(\[]/ nocase
+        $w1 = /\.\s{0,3}(WriteText|WriteLine)\s{0,3}[=(]?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|BinaryRead))?\s{0,3}[\(\[]/ nocase
         // a plain .Write on an object whose name does not end in "e" (not Response.Write)
-        $w2 = /[a-df-z0-9_]\s{0,3}\.\s{0,3}Write\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}[\(\[]/ nocase
+        $w2 = /[a-df-z0-9_]\s{0,3}\.\s{0,3}Write\s{0,3}\(?\s{0,3}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|BinaryRead))?\s{0,3}[\(\[]/ nocase
+        $dl = /DownloadFile\s{0,3}\([^;\n]{0,120}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[]/ nocase
         $save = /\.\s{0,3}(SaveToFile|CreateTextFile|OpenTextFile)\b/ nocase
         $path = /(CreateTextFile|OpenTextFile|SaveToFile)\s{0,3}\(?\s{0,3}(Server\s{0,3}\.\s{0,3}MapPath\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item))?\s{0,3}\(/ nocase
         $net = /File\s{0,3}\.\s{0,3}(WriteAllText|WriteAllBytes|AppendAllText)\s{0,3}\([^;\n]{0,150}Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[]/ nocase
     condition:
-        fim_aspx_file and filesize < 128KB and ((any of ($w1, $w2) and $save) or $net or $path)
+        fim_aspx_file and filesize < 128KB and ((any of ($w1, $w2) and $save) or $net or $path or $dl)
 }
 
 rule fim_aspx_upload_to_chosen_path
@@ -323,8 +324,9 @@ rule fim_aspx_socket_tunnel
         $body = /Request\s{0,3}\.\s{0,3}(InputStream|BinaryRead)/
         $out = /Response\s{0,3}\.\s{0,3}(BinaryWrite|OutputStream)/
         $verb = /"(CONNECT|FORWARD|DISCONNECT|READ)"/
+        $sess = /Session\s{0,3}\[/
     condition:
-        fim_aspx_file and filesize < 128KB and $sock and $target and $body and $out and $verb
+        fim_aspx_file and filesize < 128KB and $sock and $target and $body and $out and ($verb or $sess)
 }
 
 rule fim_aspx_xslt_script_exec
@@ -388,8 +390,9 @@ rule fim_aspx_execute_packed_literal
         looks_for = "Execute(Decode(\"<hundreds of encoded characters>\")), ExecuteGlobal Unpack(\"...\")"
     strings:
         $a = /[\s:;(>](Execute|ExecuteGlobal|Eval)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,3}\(\s{0,3}"[^"\r\n]{300}/ nocase
+        $chr = /[\s:;(>](Execute|ExecuteGlobal|Eval)\b\s{0,5}\(?\s{0,5}chrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(/ nocase
     condition:
-        fim_aspx_file and $a
+        fim_aspx_file and ($a or $chr)
 }
 
 rule fim_aspx_process_start_input
@@ -405,4 +408,36 @@ rule fim_aspx_process_start_input
         $text = /Process\s{0,3}\.\s{0,3}Start\s{0,3}\(\s{0,3}[A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}Text\b/
     condition:
         fim_aspx_file and filesize < 256KB and any of them
+}
+
+rule fim_aspx_reflective_process
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page reaches System.Diagnostics.Process through reflection (type name as a string, InvokeMember/GetMethod/Activator) instead of calling it: a command webshell hiding its process start."
+        family = "aspx"
+        severity = "high"
+        looks_for = "Type.GetType(\"System.Diagnostics.Process\") + GetMethod(\"Start\")/InvokeMember/Activator.CreateInstance"
+    strings:
+        $name = /"System\.Diagnostics\.Process(StartInfo)?"/
+        $refl = /InvokeMember\s{0,3}\(|GetMethod\s{0,3}\(|Activator\s{0,3}\.\s{0,3}CreateInstance|GetProperty\s{0,3}\(/
+    condition:
+        fim_aspx_file and filesize < 256KB and $name and $refl
+}
+
+rule fim_aspx_runtime_compile
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page compiles C#/VB source at run time (CodeDomProvider CompileAssemblyFromSource) from request or form input and runs it: arbitrary code execution."
+        family = "aspx"
+        severity = "critical"
+        looks_for = "CSharpCodeProvider/VBCodeProvider/CodeDomProvider + CompileAssemblyFromSource + Request/.Text"
+    strings:
+        $prov = /CSharpCodeProvider|VBCodeProvider|CodeDomProvider/
+        // the source handed over as it came in: a code generator compiling its own template
+        // from a few form fields is a developer tool, not this
+        $comp = /CompileAssemblyFromSource\s{0,3}\([^;\n]{0,60}(Request\s{0,3}(\.\s{0,3}(Form|QueryString|Item|Params))?\s{0,3}[\(\[]|\.\s{0,3}Text\s{0,3}\))/
+    condition:
+        fim_aspx_file and filesize < 256KB and $prov and $comp
 }

@@ -152,10 +152,12 @@ rule fim_cgi_perl_disguised_bot
     strings:
         $sock = /IO::Socket|\bsocket\s{0,3}\(/
         $name = /\$0\s{0,3}=\s{0,3}\$\w{1,30}(\s{0,3}\[[^\]\n]{1,40}\])?\s{0,3};/
+        // $0 = "$fake" . "\0" x 16: padding the new name with NULs hides the real arguments
+        $pad = /\$0\s{0,3}=\s{0,3}["']?\$\w{1,30}["']?\s{0,3}\.\s{0,3}["']\\0["']\s{0,3}x\s{0,3}\d/
         $pick = /\[\s{0,3}int\s{0,3}\(?\s{0,3}rand\s{0,3}\(?\s{0,3}(scalar\s{0,3})?\(?\s{0,3}@/
         $fork = /\bfork\b/
     condition:
-        filesize < 512KB and $sock and $name and $pick and $fork
+        filesize < 512KB and $sock and (($name and $pick) or $pad) and $fork
 }
 
 rule fim_cgi_shell_download_run_delete
@@ -178,4 +180,57 @@ rule fim_cgi_shell_download_run_delete
         $talk4 = /\n# {0,2}[A-Za-z]{2}/
     condition:
         filesize < 2KB and $get and $run and $chmod and $rm and not any of ($talk*)
+}
+
+rule fim_cgi_irc_bot
+{
+    meta:
+        author = "fim project"
+        description = "Perl or Python IRC client that takes commands from channel messages and runs them (system/exec/backticks/os.popen/subprocess): an IRC-controlled bot or shell."
+        family = "cgi"
+        severity = "high"
+        looks_for = "socket/IO::Socket + NICK/JOIN/PRIVMSG + system/exec/qx/backticks/os.popen/subprocess"
+    strings:
+        $sock = /IO::Socket|\bsocket\s{0,3}\(|socket\s{0,3}\.\s{0,3}socket\s{0,3}\(/
+        // no word boundary: the commands often follow a literal "\r\n" in the source
+        $nick = /NICK\s{1,3}[\w$]/
+        $priv = "PRIVMSG"
+        $join = /JOIN\s{1,3}[#&$]/
+        $x1 = /\b(system|exec)\s{0,3}\(?\s{0,3}[\$'"@]/
+        $x2 = /`\$[a-zA-Z_{0-9][^`\n]{0,80}`|\bqx\s{0,3}[\(\{\[\/|!]/
+        $x3 = /os\s{0,3}\.\s{0,3}(system|popen)\s{0,3}\(|subprocess\s{0,3}\.\s{0,3}(Popen|call|run|check_output|getoutput)\s{0,3}\(/
+    condition:
+        filesize < 512KB and $sock and $nick and $priv and $join and any of ($x*)
+}
+
+rule fim_cgi_symlink_config_grabber
+{
+    meta:
+        author = "fim project"
+        description = "Script that reads the user list from /etc/passwd and symlinks other accounts' home folders or application configuration files (wp-config.php, configuration.php) into a web folder: a shared-hosting credential grabber."
+        family = "cgi"
+        severity = "high"
+        looks_for = "/etc/passwd + symlink(\"/home/$user/public_html/wp-config.php\", ...) / ln -s"
+    strings:
+        $passwd = "/etc/passwd"
+        $link = /\bsymlink\s{0,3}\(|os\s{0,3}\.\s{0,3}symlink\s{0,3}\(|\bln\s{1,3}-s\b/
+        $cfg = /wp-config\.php|configuration\.php|config\.php|\/home\/\$|public_html/
+    condition:
+        filesize < 256KB and $passwd and $link and $cfg and not uint32(0) == 0x68703f3c
+}
+
+rule fim_cgi_miner_dropper
+{
+    meta:
+        author = "fim project"
+        description = "Shell script that fetches or starts a cryptocurrency miner (stratum pool URL, xmrig-style options) on the web server."
+        family = "cgi"
+        severity = "high"
+        looks_for = "stratum+tcp:// pool + wget/curl/nohup, or a miner binary started with --donate-level / -o pool -u wallet"
+    strings:
+        $pool = /stratum\+(tcp|ssl|tls):\/\//
+        $opts = /--donate-level|--cpu-max-threads-hint|\s-o\s{1,3}[a-z0-9.-]{4,60}:\d{2,5}\s{1,3}-u\s/
+        $run = /\b(wget|curl|nohup|chmod)\b/
+    condition:
+        filesize < 64KB and ($pool or $opts) and $run and not uint32(0) == 0x68703f3c
 }

@@ -39,7 +39,7 @@ rule fim_jsp_command_exec_request
         $direct = /(\.exec|ProcessBuilder)\s{0,5}\([^;]{0,150}request\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString)/
         $req = /request\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString|getParameterValues)\s{0,5}\(/
     condition:
-        fim_jsp_file and ($direct or (($exec or ($refl and $invoke)) and $req and filesize < 64KB))
+        fim_jsp_file and ($direct or (($exec or ($refl and $invoke)) and $req and filesize < 256KB))
 }
 
 rule fim_jsp_class_loader_from_request
@@ -159,6 +159,7 @@ rule fim_jsp_gadget_class_use
         $g12 = "ServiceFinder$"
         $g13 = /VersionHelper\s{0,3}\.\s{0,3}getVersionHelper\s{0,3}\(\s{0,3}\)\s{0,3}\.\s{0,3}loadClass/
         $g14 = /new\s{1,3}URLClassLoader\s{0,3}\([^;]{0,200}\)\s{0,3}\)?\s{0,3}\.\s{0,3}loadClass/
+        $g16 = /new\s{1,3}(javax\.el\.)?ELProcessor\s{0,3}\(|createValueExpression\s{0,3}\(/
         $g15 = /ServiceLoader\s{0,20}\.\s{0,3}load\s{0,3}\([^;]{0,80}URLClassLoader/
         $req = /(request|req)\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString)\s{0,5}\(/
     condition:
@@ -270,9 +271,10 @@ rule fim_jsp_socket_tunnel
         $sock = /SocketChannel\s{0,3}\.\s{0,3}open|new\s{1,3}(java\.net\.)?Socket\s{0,3}\(/
         $target = /request\s{0,3}\.\s{0,3}(getHeader|getParameter)\s{0,3}\(/
         $verb = /"(CONNECT|FORWARD|DISCONNECT|READ)"/
+        $sess = /session\s{0,3}\.\s{0,3}(setAttribute|getAttribute|putValue)\s{0,3}\(/
         $body = /request\s{0,3}\.\s{0,3}getInputStream\s{0,3}\(/
     condition:
-        fim_jsp_file and filesize < 128KB and $sock and $target and $verb and $body
+        fim_jsp_file and filesize < 128KB and $sock and $target and ($verb or $sess) and $body
 }
 
 rule fim_jsp_reverse_shell

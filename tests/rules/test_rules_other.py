@@ -177,6 +177,9 @@ TECHNIQUE_SAMPLES = {
     "aspx/critical-xslt-msxsl-script.aspx": "fim_aspx_xslt_script_exec",
     "aspx/critical-xslt-script-from-form.aspx": "fim_aspx_xslt_script_exec",
     "aspx/high-sql-console.aspx": "fim_aspx_sql_console",
+    "aspx/high-reflective-process.aspx": "fim_aspx_reflective_process",
+    "aspx/critical-runtime-compile.aspx": "fim_aspx_runtime_compile",
+    "aspx/high-binaryread-to-file.asp": "fim_aspx_request_content_to_file",
     # JSP
     "jsp/critical-base64-class-define.jsp": "fim_jsp_embedded_class_bytes",
     "jsp/critical-beans-expression-runtime.jsp": "fim_jsp_reflective_command",
@@ -203,6 +206,10 @@ TECHNIQUE_SAMPLES = {
     "cgi/high-cron-download-run-delete.sh": "fim_cgi_shell_download_run_delete",
     "cgi/critical-perl-cgi-lib-readparse.cgi": "fim_cgi_perl_command_exec_request",
     "cgi/critical-sh-query-string-substitution.cgi": "fim_cgi_shell_script_command_exec",
+    "cgi/high-perl-irc-bot.pl": "fim_cgi_irc_bot",
+    "cgi/high-perl-padded-process-name.pl": "fim_cgi_perl_disguised_bot",
+    "cgi/high-symlink-config-grabber.pl": "fim_cgi_symlink_config_grabber",
+    "cgi/high-miner-dropper.sh": "fim_cgi_miner_dropper",
 }
 
 
@@ -328,3 +335,13 @@ def test_php_file_with_an_asp_style_format_token_is_not_an_asp_page(match_data):
         "    {\n        return sprintf(' with delta <%F>', $this->delta);\n    }\n}\n"
     )
     assert match_data(text, "/usr/share/php/Lib/IsEqual.php") == []
+
+
+def test_code_generator_compiling_its_own_template_is_clean(match_data):
+    # a module builder compiles source it assembled itself from a few form fields
+    text = (
+        "// <%= header %>\nusing Microsoft.CSharp;\npublic partial class Maker {\n"
+        "  void Build() { string name = txtName.Text; string src = Template(name);\n"
+        "    var p = new CSharpCodeProvider(); p.CompileAssemblyFromSource(cp, src); } }\n"
+    )
+    assert match_data(text, "C:/inetpub/wwwroot/Modules/Maker/Maker.ascx.cs") == []
