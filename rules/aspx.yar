@@ -441,3 +441,19 @@ rule fim_aspx_runtime_compile
     condition:
         fim_aspx_file and filesize < 256KB and $prov and $comp
 }
+
+rule fim_aspx_upload_beside_itself
+{
+    meta:
+        author = "fim project"
+        description = "ASP.NET page stores an uploaded file under the client's file name in its own folder (the folder of Request.PhysicalPath): an uploader that drops pages next to itself, where they run."
+        family = "aspx"
+        severity = "high"
+        looks_for = "Request.Files + new FileInfo(Request.PhysicalPath).DirectoryName / Path.GetDirectoryName(Request.PhysicalPath) + GetFileName(posted.FileName)"
+    strings:
+        $files = /Request\s{0,3}\.\s{0,3}Files\b/
+        $here = /(FileInfo|GetDirectoryName)\s{0,3}\(\s{0,3}Request\s{0,3}\.\s{0,3}PhysicalPath/
+        $name = /GetFileName\s{0,3}\(\s{0,3}\w{1,40}\s{0,3}\.\s{0,3}FileName\s{0,3}\)/
+    condition:
+        fim_aspx_file and filesize < 128KB and $files and $here and $name
+}

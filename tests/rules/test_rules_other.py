@@ -180,6 +180,7 @@ TECHNIQUE_SAMPLES = {
     "aspx/high-reflective-process.aspx": "fim_aspx_reflective_process",
     "aspx/critical-runtime-compile.aspx": "fim_aspx_runtime_compile",
     "aspx/high-binaryread-to-file.asp": "fim_aspx_request_content_to_file",
+    "aspx/high-upload-beside-itself.aspx": "fim_aspx_upload_beside_itself",
     # JSP
     "jsp/critical-base64-class-define.jsp": "fim_jsp_embedded_class_bytes",
     "jsp/critical-beans-expression-runtime.jsp": "fim_jsp_reflective_command",
