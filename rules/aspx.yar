@@ -122,7 +122,7 @@ rule fim_aspx_execute_request_variable
         severity = "critical"
         looks_for = "x = Request(\"p\") ... Execute(x) / eval (a) / ExecuteGlobal x"
     strings:
-        $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies))?\s{0,3}[\(\[]/ nocase
+        $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies|BinaryRead))?\s{0,3}[\(\[]/ nocase
         // a statement, not a method: conn.Execute(sql) and rs.Open are database calls
         $exec = /[\s:;(>](Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
     condition:

@@ -37,7 +37,7 @@ rule fim_jsp_command_exec_request
         $refl = /"java\.lang\.(Runtime|ProcessBuilder|ProcessImpl|UNIXProcess)"/
         $invoke = /\.(getMethod|getDeclaredMethod|getDeclaredConstructor|getConstructor)\s{0,5}\(/
         $direct = /(\.exec|ProcessBuilder)\s{0,5}\([^;]{0,150}request\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString)/
-        $req = /request\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString|getParameterValues)\s{0,5}\(/
+        $req = /(request|getRequest\s{0,3}\(\s{0,3}\))\s{0,5}\.\s{0,5}(getParameter|getHeader|getInputStream|getReader|getQueryString|getParameterValues)\s{0,5}\(/
     condition:
         fim_jsp_file and ($direct or (($exec or ($refl and $invoke)) and $req and filesize < 256KB))
 }
@@ -57,8 +57,10 @@ rule fim_jsp_class_loader_from_request
         $dec1 = /Base64|BASE64Decoder|decodeBuffer/
         $dec2 = /Cipher\s{0,5}\.\s{0,5}getInstance/
         $dec3 = "AES"
+        // a hand-written decoder still ends in an instance of the new class
+        $ni = /\.\s{0,3}newInstance\s{0,3}\(\s{0,3}\)/
     condition:
-        fim_jsp_file and $def and $cl and $req and any of ($dec*)
+        fim_jsp_file and $def and $cl and $req and (any of ($dec*) or $ni)
 }
 
 rule fim_jsp_script_engine_eval_request

@@ -158,6 +158,7 @@ POSITIVE = Path(__file__).resolve().parent / "samples" / "positive"
 TECHNIQUE_SAMPLES = {
     # classic ASP
     "aspx/critical-execute-request-variable.asp": "fim_aspx_execute_request_variable",
+    "aspx/critical-xor-body-execute.asp": "fim_aspx_execute_request_variable",
     "aspx/high-execute-reversed-string.asp": "fim_aspx_execute_decoded_string",
     "aspx/high-eval-chr-assembly.asp": "fim_aspx_execute_decoded_string",
     "aspx/high-execute-packed-literal.asp": "fim_aspx_execute_packed_literal",
@@ -183,6 +184,8 @@ TECHNIQUE_SAMPLES = {
     "aspx/high-upload-beside-itself.aspx": "fim_aspx_upload_beside_itself",
     # JSP
     "jsp/critical-base64-class-define.jsp": "fim_jsp_embedded_class_bytes",
+    "jsp/critical-page-context-request-exec.jsp": "fim_jsp_command_exec_request",
+    "jsp/critical-class-loader-own-decoder.jsp": "fim_jsp_class_loader_from_request",
     "jsp/critical-beans-expression-runtime.jsp": "fim_jsp_reflective_command",
     "jsp/critical-reflection-process-cast.jsp": "fim_jsp_reflective_command",
     "jsp/critical-jndi-datasource.jsp": "fim_jsp_gadget_class_use",
