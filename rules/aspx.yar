@@ -457,3 +457,20 @@ rule fim_aspx_upload_beside_itself
     condition:
         fim_aspx_file and filesize < 128KB and $files and $here and $name
 }
+
+rule fim_aspx_injected_spam_page
+{
+    meta:
+        author = "fim project"
+        description = "ASP/ASPX file that is really an injected spam page: many blocks of outbound links pushed off-screen (top/left -999px), or an image error handler that evaluates a base64 script: SEO spam dropped on a compromised site."
+        family = "aspx"
+        severity = "medium"
+        looks_for = "repeated <div style=\"position:absolute; top:-999px; left:-999px\"> link blocks; onerror=\"eval(atob('...'))\""
+    strings:
+        $off = /(top|left)\s{0,3}:\s{0,3}-\d{3,5}px\s{0,3};\s{0,3}(top|left)\s{0,3}:\s{0,3}-\d{3,5}px/ nocase
+        $link = /<a\s{1,3}href\s{0,3}=\s{0,3}["']?https?:\/\// nocase
+        $atob = /\bon(error|load)\s{0,3}=\s{0,3}["']\s{0,3}eval\s{0,3}\(\s{0,3}atob\s{0,3}\(/ nocase
+    condition:
+        extension matches /^\.(asp|aspx|ashx|asmx|asa|cer)$/ and filesize < 512KB
+        and ((#off >= 5 and #link >= 5) or $atob)
+}

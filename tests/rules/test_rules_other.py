@@ -182,6 +182,7 @@ TECHNIQUE_SAMPLES = {
     "aspx/critical-runtime-compile.aspx": "fim_aspx_runtime_compile",
     "aspx/high-binaryread-to-file.asp": "fim_aspx_request_content_to_file",
     "aspx/high-upload-beside-itself.aspx": "fim_aspx_upload_beside_itself",
+    "aspx/medium-hidden-link-blocks.asp": "fim_aspx_injected_spam_page",
     # JSP
     "jsp/critical-base64-class-define.jsp": "fim_jsp_embedded_class_bytes",
     "jsp/critical-page-context-request-exec.jsp": "fim_jsp_command_exec_request",
