@@ -51,6 +51,8 @@ rule fim_cgi_python_command_exec_request
         $x2 = /subprocess\s{0,3}\.\s{0,3}(Popen|call|run|check_output|check_call|getoutput|getstatusoutput)\s{0,3}\(/
         $x3 = /commands\s{0,3}\.\s{0,3}getoutput\s{0,3}\(/
         $x4 = /pty\s{0,3}\.\s{0,3}spawn\s{0,3}\(/
+        // "from subprocess import *" style calls
+        $x5 = /\b(check_output|Popen|getoutput|getstatusoutput|call|run)\s{0,3}\([^\n]{0,100}shell\s{0,3}=\s{0,3}True/
         $cgi = /Content-[Tt]ype:\s{0,3}text\/(html|plain)/
     condition:
         filesize < 128KB and any of ($in*) and any of ($x*) and ($cgi or $in1 or $in2)
@@ -69,8 +71,13 @@ rule fim_cgi_shell_script_command_exec
         $a = /\b(eval|sh\s{1,3}-c|bash\s{1,3}-c|exec)\s{1,5}[^\n]{0,60}\$\{?QUERY_STRING/
         // command substitution of the query string: $(echo "$QUERY_STRING" | ...) or `...`
         $b = /(\$\(|`)\s{0,3}(echo|printf)?[^\n`)]{0,40}\$\{?QUERY_STRING[^\n]{0,80}\|\s{0,3}(sh|bash)\b/
+        // or the decoded query kept in a variable that is then run as a command line
+        $q = /\$\{?QUERY_STRING/
+        $ct = /Content-?[Tt]ype:/
+        $run1 = /\beval[ \t]{1,3}["']?\$\{?[A-Za-z_]\w{0,20}/
+        $run2 = /\n[ \t]{0,8}\$\{?[A-Za-z_]\w{0,20}\}?[ \t]{1,3}2>&1/
     condition:
-        $sh and ($a or $b)
+        $sh and ($a or $b or ($q and $ct and any of ($run*) and filesize < 16KB))
 }
 
 rule fim_cgi_perl_socket_shell
@@ -233,4 +240,21 @@ rule fim_cgi_miner_dropper
         $run = /\b(wget|curl|nohup|chmod)\b/
     condition:
         filesize < 64KB and ($pool or $opts) and $run and not uint32(0) == 0x68703f3c
+}
+
+rule fim_cgi_python_http_backdoor
+{
+    meta:
+        author = "fim project"
+        description = "Small Python HTTP server whose request handler runs shell commands taken from the request path, query or body: a stand-alone backdoor listening on a port."
+        family = "cgi"
+        severity = "high"
+        looks_for = "BaseHTTPRequestHandler + do_GET/do_POST + self.path/parse_qs/rfile.read + os.popen/os.system/subprocess"
+    strings:
+        $h = "BaseHTTPRequestHandler"
+        $in = /self\s{0,3}\.\s{0,3}(path|rfile\s{0,3}\.\s{0,3}read|headers)|parse_qs\s{0,3}\(/
+        $x1 = /os\s{0,3}\.\s{0,3}(system|popen)\s{0,3}\(/
+        $x2 = /subprocess\s{0,3}\.\s{0,3}(Popen|call|run|check_output|getoutput)\s{0,3}\(|\b(check_output|getoutput|Popen)\s{0,3}\(/
+    condition:
+        filesize < 32KB and $h and $in and any of ($x*)
 }

@@ -215,6 +215,9 @@ TECHNIQUE_SAMPLES = {
     "cgi/high-perl-padded-process-name.pl": "fim_cgi_perl_disguised_bot",
     "cgi/high-symlink-config-grabber.pl": "fim_cgi_symlink_config_grabber",
     "cgi/high-miner-dropper.sh": "fim_cgi_miner_dropper",
+    "cgi/critical-sh-query-variable-run.cgi": "fim_cgi_shell_script_command_exec",
+    "cgi/critical-python-star-import-shell.py": "fim_cgi_python_command_exec_request",
+    "cgi/high-python-http-backdoor.py": "fim_cgi_python_http_backdoor",
 }
 
 
