@@ -221,7 +221,8 @@ rule fim_cgi_symlink_config_grabber
     strings:
         $passwd = "/etc/passwd"
         $link = /\bsymlink\s{0,3}\(|os\s{0,3}\.\s{0,3}symlink\s{0,3}\(|\bln\s{1,3}-s\b/
-        $cfg = /wp-config\.php|configuration\.php|config\.php|\/home\/\$|public_html/
+        // application secrets, not just home folders: admin scripts link users' public_git/www
+        $cfg = /wp-config\.php|configuration\.php|config\.inc\.php|config\.php|settings\.php|\.my\.cnf|\.accesshash/
     condition:
         filesize < 256KB and $passwd and $link and $cfg and not uint32(0) == 0x68703f3c
 }

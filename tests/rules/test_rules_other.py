@@ -353,3 +353,12 @@ def test_code_generator_compiling_its_own_template_is_clean(match_data):
         "    var p = new CSharpCodeProvider(); p.CompileAssemblyFromSource(cp, src); } }\n"
     )
     assert match_data(text, "C:/inetpub/wwwroot/Modules/Maker/Maker.ascx.cs") == []
+
+
+def test_admin_script_linking_users_public_git_folders_is_clean(match_data):
+    text = (
+        "#!/bin/sh\ncd /home\nfor a in * ; do [ -r $a/public_git ] && "
+        "ln -s /home/$a/public_git /home/git/users/$a ; done\n"
+        "NAME=`grep ^$UID: /etc/passwd | cut -f5 -d:`\n"
+    )
+    assert match_data(text, "/usr/share/doc/gitweb/examples/index-gen") == []
