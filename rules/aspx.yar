@@ -125,8 +125,10 @@ rule fim_aspx_execute_request_variable
         $assign = /\b[a-z_]\w{0,30}\s{0,3}=\s{0,3}(Replace\s{0,3}\(\s{0,3})?Request\s{0,3}(\.\s{0,3}(Item|Form|QueryString|Cookies|BinaryRead))?\s{0,3}[\(\[]/ nocase
         // a statement, not a method: conn.Execute(sql) and rs.Open are database calls
         $exec = /[\s:;(>](Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}[a-z_]\w{0,30}\s{0,5}\)?\s{0,5}(\r|\n|%>|:|;|$)/ nocase
+        // C# has no Execute/Eval statement: a method of that name in a C# page is ordinary code
+        $csharp = /Language\s{0,3}=\s{0,3}["']?\s{0,3}(C#|CSharp)/ nocase
     condition:
-        fim_aspx_file and filesize < 16KB and $assign and $exec
+        fim_aspx_file and filesize < 16KB and $assign and $exec and not $csharp
 }
 
 rule fim_aspx_execute_decoded_string
@@ -143,8 +145,9 @@ rule fim_aspx_execute_decoded_string
         $chr = /\bchrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(\s{0,3}\d{2,3}\s{0,3}\)\s{0,3}[&+]\s{0,3}chrw?\s{0,3}\(/ nocase
         $ev = /\b(Eval|Execute|ExecuteGlobal)\b/ nocase
         $benign = /\b(Eval|Execute|ExecuteGlobal)\b\s{0,5}\(?\s{0,5}(Server\s{0,3}\.|Response\s{0,3}\.|cmd\s{0,3}\.|conn\w{0,10}\s{0,3}\.|rs\s{0,3}\.|DataBinder)/ nocase
+        $csharp = /Language\s{0,3}=\s{0,3}["']?\s{0,3}(C#|CSharp)/ nocase
     condition:
-        fim_aspx_file and filesize < 8KB and ($concat or ($chr and $ev) or ($call and not $benign))
+        fim_aspx_file and filesize < 8KB and not $csharp and ($concat or ($chr and $ev) or ($call and not $benign))
 }
 
 rule fim_aspx_jscript_eval

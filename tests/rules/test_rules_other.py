@@ -362,3 +362,12 @@ def test_admin_script_linking_users_public_git_folders_is_clean(match_data):
         "NAME=`grep ^$UID: /etc/passwd | cut -f5 -d:`\n"
     )
     assert match_data(text, "/usr/share/doc/gitweb/examples/index-gen") == []
+
+
+def test_csharp_page_calling_its_own_execute_method_is_clean(match_data):
+    text = (
+        '<%@ Page Language="C#" %>\n<script runat="server">\n'
+        'void Page_Load(object s, EventArgs e) {\n  string id = Request["id"];\n'
+        "  Execute(BuildQuery(id));\n  Execute(id);\n}\n</script>\n"
+    )
+    assert match_data(text, "C:/inetpub/wwwroot/orders.aspx") == []
