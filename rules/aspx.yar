@@ -402,12 +402,12 @@ rule fim_aspx_process_start_input
 {
     meta:
         author = "fim project"
-        description = "ASP.NET page calls Process.Start with a shell and a non-literal command line, or with a text box's contents: a command webshell without output capture."
+        description = "ASP.NET page or web service calls Process.Start (or builds a ProcessStartInfo) with a shell and a non-literal command line, or with a text box's contents: a command webshell."
         family = "aspx"
         severity = "critical"
-        looks_for = "Process.Start(\"cmd.exe\", \"/c \" + x) / Process.Start(box.Text, ...)"
+        looks_for = "Process.Start(\"cmd.exe\", \"/c \" + x) / new ProcessStartInfo(\"cmd.exe\", \"/c \" + x) / Process.Start(box.Text, ...)"
     strings:
-        $shell = /Process\s{0,3}\.\s{0,3}Start\s{0,3}\(\s{0,3}"(cmd(\.exe)?|powershell(\.exe)?|\/bin\/(ba)?sh)"\s{0,3},\s{0,3}("[^"\n]{0,12}"\s{0,3}[+&]\s{0,3})?[A-Za-z_(]/ nocase
+        $shell = /(Process\s{0,3}\.\s{0,3}Start|ProcessStartInfo)\s{0,3}\(\s{0,3}"(cmd(\.exe)?|powershell(\.exe)?|\/bin\/(ba)?sh)"\s{0,3},\s{0,3}("[^"\n]{0,12}"\s{0,3}[+&]\s{0,3})?[A-Za-z_(]/ nocase
         $text = /Process\s{0,3}\.\s{0,3}Start\s{0,3}\(\s{0,3}[A-Za-z_]\w{0,30}\s{0,3}\.\s{0,3}Text\b/
     condition:
         fim_aspx_file and filesize < 256KB and any of them

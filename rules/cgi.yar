@@ -220,11 +220,11 @@ rule fim_cgi_symlink_config_grabber
         looks_for = "/etc/passwd + symlink(\"/home/$user/public_html/wp-config.php\", ...) / ln -s"
     strings:
         $passwd = "/etc/passwd"
-        $link = /\bsymlink\s{0,3}\(|os\s{0,3}\.\s{0,3}symlink\s{0,3}\(|\bln\s{1,3}-s\b/
-        // application secrets, not just home folders: admin scripts link users' public_git/www
-        $cfg = /wp-config\.php|configuration\.php|config\.inc\.php|config\.php|settings\.php|\.my\.cnf|\.accesshash/
+        // the link points into another account's home at an application's secrets file; a
+        // panel's config templates or an admin script linking public_git folders do not
+        $link = /(symlink\s{0,3}\(\s{0,3}|ln\s{1,3}-s\s{1,3})f?["']?\/home\d?\/(\$\{?\w{1,20}\}?|\{\w{1,20}\})\/[^"'\s]{0,60}(wp-config\.php|configuration\.php|config\.inc\.php|config\.php|settings\.php|\.my\.cnf|\.accesshash)/
     condition:
-        filesize < 256KB and $passwd and $link and $cfg and not uint32(0) == 0x68703f3c
+        filesize < 256KB and $passwd and $link and not uint32(0) == 0x68703f3c
 }
 
 rule fim_cgi_miner_dropper

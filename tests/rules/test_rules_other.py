@@ -172,6 +172,7 @@ TECHNIQUE_SAMPLES = {
     "aspx/critical-process-textbox-output.aspx": "fim_aspx_process_output_to_page",
     "aspx/high-process-variable-command.aspx": "fim_aspx_process_variable_command",
     "aspx/critical-process-start-concatenated.aspx": "fim_aspx_process_start_input",
+    "aspx/critical-web-service-shell.asmx": "fim_aspx_process_start_input",
     "aspx/high-assembly-load-xor-bytes.aspx": "fim_aspx_assembly_load_bytes",
     "aspx/high-upload-to-textbox-path.aspx": "fim_aspx_upload_to_chosen_path",
     "aspx/critical-socket-tunnel.aspx": "fim_aspx_socket_tunnel",
@@ -371,3 +372,12 @@ def test_csharp_page_calling_its_own_execute_method_is_clean(match_data):
         "  Execute(BuildQuery(id));\n  Execute(id);\n}\n</script>\n"
     )
     assert match_data(text, "C:/inetpub/wwwroot/orders.aspx") == []
+
+
+def test_hosting_panel_config_template_with_symlinks_and_passwd_is_clean(match_data):
+    text = (
+        "<service><command>ln -s /etc/apache2/conf.d/froxlor.conf /etc/apache2/sites-enabled/</command>\n"
+        "<command>chmod 0644 /etc/passwd</command>\n"
+        '<file name="/var/www/panel/lib/config.php"/></service>\n'
+    )
+    assert match_data(text, "/var/www/panel/lib/configfiles/bookworm.xml") == []
