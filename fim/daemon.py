@@ -344,8 +344,8 @@ class Daemon:
     def _verify_coverage(self, job: WalkJob) -> None:
         """Compare the directories a walk found with what inotify really watches.
 
-        watchdog silently skips a subdirectory it cannot watch (watch limit, a race); such a
-        directory is covered by periodic rescans instead, loudly.
+        A subdirectory may have escaped its watch (watch limit, a race); such a directory is
+        covered by periodic rescans instead, loudly.
         """
         coverage = job.coverage
         if coverage is None:
