@@ -220,13 +220,15 @@ class InotifyReader:
     def __init__(self, coalescer: Coalescer, *, wake: threading.Event | None = None):
         self.coalescer = coalescer
         self._wake = wake or coalescer.wake
-        fd = inotify_init()
-        if fd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, _watch_failure_reason(err))
-        os.set_inheritable(fd, False)  # inotify_init has no CLOEXEC flag
-        self.fd = fd
+        self.error: BaseException | None = None
+        self.error_trace = ""
         self._pipe_r, self._pipe_w = os.pipe()
+        self.fd = inotify_init()
+        if self.fd < 0:  # a reader that never ran: the owner sees it dead and retries later
+            err = ctypes.get_errno()
+            self.error = OSError(err, _watch_failure_reason(err))
+        else:
+            os.set_inheritable(self.fd, False)  # inotify_init has no CLOEXEC flag
         os.set_blocking(self._pipe_r, False)
         self._wds: dict[int, _Dir] = {}
         self._roots: dict[bytes, _Dir] = {}
@@ -237,15 +239,14 @@ class InotifyReader:
         self._unwatchable: dict[bytes, str] = {}
         self._stopping = False
         self._closed = False
-        self.error: BaseException | None = None
-        self.error_trace = ""
         self._via_proc = os.path.isdir("/proc/self/fd")
         self._thread = threading.Thread(target=self._run, name="fim-inotify", daemon=True)
 
     # -- the daemon's side ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
+        if self.error is None:
+            self._thread.start()
 
     @property
     def alive(self) -> bool:
@@ -260,14 +261,17 @@ class InotifyReader:
             self._ask("remove", root)
 
     def _ask(self, what: str, root: bytes) -> str | None:
+        if self._closed or not self._thread.is_alive():
+            raise ReaderStopped(self.describe_error() or "event reader not running")
         answer: list[str | None] = []
         done = threading.Event()
         self._requests.append((what, root, answer, done))
         os.write(self._pipe_w, b"!")
-        while not done.wait(0.2):
-            if not self._thread.is_alive():
-                raise ReaderStopped(self.describe_error() or "event reader not running")
-        return answer[0] if answer else None
+        while not done.wait(0.2) and self._thread.is_alive():
+            pass
+        if not answer:  # the reader ended before it got to the request
+            raise ReaderStopped(self.describe_error() or "event reader not running")
+        return answer[0]
 
     def take_overflow(self) -> bool:
         with self._signal_lock:
@@ -304,6 +308,8 @@ class InotifyReader:
             return
         self._closed = True
         for fd in (self.fd, self._pipe_r, self._pipe_w):
+            if fd < 0:
+                continue
             with contextlib.suppress(OSError):
                 os.close(fd)
 
@@ -718,7 +724,7 @@ class Watches:
         if now < self._restart_at:
             return []
         self.reader.close()
-        self.reader = InotifyReader(self.coalescer)
+        self.reader = InotifyReader(self.coalescer)  # if it cannot start, it is seen dead next
         self.reader.start()
         self.restarts += 1
         self._last_restart = now

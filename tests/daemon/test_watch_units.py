@@ -234,3 +234,31 @@ def test_reader_that_dies_is_replaced_and_every_root_is_given_back_for_a_rescan(
     assert wait_until(
         lambda: due.update(w.coalescer.pop_due()) or bytes(tmp_path / "roots/b/after.php") in due
     )
+
+
+def test_reader_that_cannot_start_leaves_roots_to_rescans_and_is_retried(tmp_path, monkeypatch):
+    import ctypes as _ctypes
+    import errno
+
+    import fim.watch
+
+    (tmp_path / "roots/a").mkdir(parents=True)
+
+    def no_instance() -> int:
+        _ctypes.set_errno(errno.EMFILE)
+        return -1
+
+    monkeypatch.setattr(fim.watch, "inotify_init", no_instance)
+    w = Watches((f"{tmp_path}/roots/*",), Coalescer())
+    w.start()
+    try:
+        new, failures = w.refresh()
+        assert new == [bytes(tmp_path / "roots/a")]
+        assert "instance limit" in failures[0].reason and w.unwatched
+        assert w.reader_dead()
+        monkeypatch.undo()  # the limit is raised: the next look starts a working reader
+        assert w.dead_roots() == [bytes(tmp_path / "roots/a")]
+        assert w.reader.alive and list(w.watched) == [bytes(tmp_path / "roots/a")]
+        assert "instance limit" in w.failure
+    finally:
+        w.stop()
