@@ -239,7 +239,6 @@ class InotifyReader:
         self._unwatchable: dict[bytes, str] = {}
         self._stopping = False
         self._closed = False
-        self._via_proc = os.path.isdir("/proc/self/fd")
         self._thread = threading.Thread(target=self._run, name="fim-inotify", daemon=True)
 
     # -- the daemon's side ---------------------------------------------------------------------
@@ -361,11 +360,12 @@ class InotifyReader:
         try:
             key = _key(os.fstat(fd))
             wd = self._add_watch(fd)
-            if wd < 0:
-                return _watch_failure_reason(-wd)
         except BaseException:
             os.close(fd)
             raise
+        if wd < 0:
+            os.close(fd)
+            return _watch_failure_reason(-wd)
         node = self._wds.get(wd)
         if node is not None:  # the same directory is watched already (roots overlap)
             os.close(fd)
@@ -383,16 +383,14 @@ class InotifyReader:
             self._forget(node)
         return None
 
-    def _add_watch(self, fd: int, path: bytes | None = None) -> int:
+    def _add_watch(self, fd: int) -> int:
         """The watch descriptor for the open directory ``fd``, or minus the errno.
 
         The watch is placed through ``/proc/self/fd/N``, the directory we opened ourselves:
         no path lookup a customer could steer, no PATH_MAX limit. (IN_DONT_FOLLOW is not
-        given: that magic link is the one thing to follow.)
+        given: that magic link is the one thing to follow; IN_ONLYDIR still checks the end.)
         """
-        target = b"/proc/self/fd/%d" % fd if self._via_proc or path is None else path
-        mask = WATCH_MASK if self._via_proc else WATCH_MASK | _IN.IN_DONT_FOLLOW
-        wd = inotify_add_watch(self.fd, target, mask)
+        wd = inotify_add_watch(self.fd, b"/proc/self/fd/%d" % fd, WATCH_MASK)
         return wd if wd >= 0 else -(ctypes.get_errno() or errno.EIO)
 
     def _place(self, top: _Handle, node: _Dir, *, descend_known: bool) -> None:
