@@ -262,3 +262,25 @@ def test_reader_that_cannot_start_leaves_roots_to_rescans_and_is_retried(tmp_pat
         assert "instance limit" in w.failure
     finally:
         w.stop()
+
+
+def test_rescan_of_a_directory_beyond_path_max_walks_it_through_descriptors(tmp_path):
+    """A directory that could not be watched is rescanned by path: past PATH_MAX that path can
+    only be walked from its root down, one descriptor at a time."""
+    from fim.daemon import Daemon
+    from fim.walk import Excludes, Walker
+
+    root = tmp_path / "root"
+    root.mkdir()
+    shell = make_chain(root, 24, b"d" * 200, b"shell.php")
+    target = shell.rsplit(b"/", 1)[0]
+    assert len(target) > 4096
+    daemon = Daemon.__new__(Daemon)  # only the watch list is needed to find the root
+    daemon.watches = Watches((str(root),), Coalescer())
+    daemon.watches.unwatched[bytes(root)] = "test"
+    problems: list = []
+    walker = Walker(excludes=Excludes([]), one_file_system=False, on_problem=problems.append)
+    found = list(daemon._walk_target(walker, target))
+    assert [c.path for c in found] == [shell] and problems == []
+    for cand in found:
+        cand.release()
