@@ -31,12 +31,13 @@ from fim.model import Change, Finding, Problem, RuleMatch, ScanReport, Severity,
 from fim.scanner import Scanner, build_scanner
 from fim.sdnotify import Notifier
 from fim.store import RESERVE_BYTES, Store, translate
-from fim.walk import Candidate, Walker
+from fim.walk import Candidate, Walker, lexists_beneath
 from fim.watch import Coalescer, Watches, inode_key, inotify_limits, paths_under, watched_inodes
 
 EX_CONFIG = 78
 WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again
 STATUS_EVERY = 2.0
+MAX_HARDLINKS = 100_000  # files with several names, rescanned on every periodic rescan
 
 
 @dataclass
@@ -77,6 +78,10 @@ class Daemon:
         self._dirs_seen = 0
         self._degraded: dict[str, str] = {}  # what is wrong now, by cause; empty when healthy
         self._skipped_roots: dict[bytes, str] = {}  # root matches refused (symlinks), reported
+        # Files with more than one name: a write through a name outside the roots raises no
+        # event here, so they are looked at again on every periodic rescan.
+        self._hardlinks: set[bytes] = set()
+        self._deaths_seen = 0
 
     # -- start and stop ------------------------------------------------------------------------
 
@@ -231,6 +236,7 @@ class Daemon:
         if self._reload:
             self._reload = False
             self._do_reload()
+        self._check_reader()
         self._periodic()
         busy = self._take_events()
         busy |= self._take_walks()
@@ -268,6 +274,7 @@ class Daemon:
         while self._event_walks and budget > 0:
             iterator, _walker = self._event_walks[0]
             for cand in iterator:
+                self._note_links(cand)
                 self.scanner.submit(cand, self._events_report, self._event_scan)
                 budget -= 1
                 if budget == 0:
@@ -282,7 +289,7 @@ class Daemon:
         root = paths_under(path, roots)
         if root is None:
             return
-        if not os.path.lexists(path):
+        if lexists_beneath(root, path) is False:  # None (cannot tell): walk and see
             for gone, tenant in self.store.delete_under(path):
                 self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
             return
@@ -294,6 +301,7 @@ class Daemon:
             return False
         job = self._jobs[0]
         for taken, cand in enumerate(job.iterator, 1):
+            self._note_links(cand)
             self.scanner.submit(cand, job.report, job.scan_id)
             if taken >= WALK_SLICE:
                 return True
@@ -307,7 +315,7 @@ class Daemon:
         watched_roots = list(self.watches.watched)
         coverage = Coverage() if any(paths_under(r, watched_roots) for r in roots) else None
         walker = self._walker(report, coverage.directory if coverage else None)
-        iterator = (c for root in roots for c in walker.walk(root))
+        iterator = (c for root in roots for c in self._walk_target(walker, root))
         self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
         self.notifier.status(f"{kind} of {len(roots)} root(s)")
         self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
@@ -350,6 +358,27 @@ class Daemon:
             self.recover("roots")
         self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
 
+    def _walk_target(self, walker: Walker, target: bytes) -> Iterator[Candidate]:
+        """Walk a root, or a directory below one (a rescan target) opened from its root down
+        with descriptors: its path may be longer than PATH_MAX, or have a symlink swapped in."""
+        root = paths_under(target, [*self.watches.watched, *self.watches.unwatched])
+        if root is None or root == target:
+            return walker.walk(target)
+        return walker.walk_beneath(root, target)
+
+    def _walk_files(self, walker: Walker, files: list[bytes]) -> Iterator[Candidate]:
+        """Look at ``files`` again, each opened from its root down (never followed out)."""
+        roots = [*self.watches.watched, *self.watches.unwatched]
+        for path in files:
+            root = paths_under(path, roots)
+            if root is not None:
+                yield from walker.walk_beneath(root, path)
+
+    def _note_links(self, cand: Candidate) -> None:
+        st = cand.lstat
+        if st is not None and st.st_nlink > 1 and len(self._hardlinks) < MAX_HARDLINKS:
+            self._hardlinks.add(cand.path)
+
     def _finish_walk(self, job: WalkJob) -> None:
         self.scanner.drain()  # every verdict of this walk recorded before the deletion sweep
         stats = job.report.stats
@@ -359,6 +388,9 @@ class Daemon:
         stats.elapsed_s = round(time.time() - job.started, 3)
         self.store.finish_scan(job.scan_id, "done", stats.as_dict())
         self._verify_coverage(job)
+        restarts_pending = any(j.kind == "reader-restart" for j in self._jobs)
+        if job.kind == "reader-restart" and not restarts_pending and not self.watches.reader_dead():
+            self.recover("events")
         self._last_catchup = {
             "kind": job.kind,
             "started": job.started,
@@ -381,8 +413,8 @@ class Daemon:
     def _verify_coverage(self, job: WalkJob) -> None:
         """Compare the directories a walk found with what inotify really watches.
 
-        watchdog silently skips a subdirectory it cannot watch (watch limit, a race); such a
-        directory is covered by periodic rescans instead, loudly.
+        A subdirectory may have escaped its watch (watch limit, a race); such a directory is
+        covered by periodic rescans instead, loudly.
         """
         coverage = job.coverage
         if coverage is None:
@@ -419,10 +451,6 @@ class Daemon:
             if new:
                 self.log.info("new roots", roots=[paths.display(r) for r in new])
                 self._start_walk("new-root", new)
-            dead = self.watches.dead_roots()
-            if dead:
-                self._coverage_lost(dead[0], "a watch stopped; watched again and rescanned")
-                self._start_walk("rescan", dead)
         if self.coalescer.take_overflow():  # our own queue dropped paths: they could be anywhere
             self.log.warning("event queue overflowed; rescanning every root")
             self._last_error = "event queue overflowed; rescanned"
@@ -433,6 +461,13 @@ class Daemon:
                              examples=[paths.display(r) for r in overflowed[:5]])  # fmt: skip
             self._last_error = "inotify queue overflowed; rescanned (raise fs.inotify.max_queued_events)"
             self._start_walk("overflow", overflowed)
+        unwatchable = self.watches.take_unwatchable()
+        if unwatchable:
+            self._unwatchable(unwatchable)
+        if self._hardlinks and self._due("hardlinks", now, d.rescan_seconds):
+            linked, self._hardlinks = sorted(self._hardlinks), set()
+            walker = self._walker(self._events_report)
+            self._event_walks.append((self._walk_files(walker, linked), walker))
         uncovered = self.watches.unwatched or self._rescan_dirs
         if uncovered and self._due("rescan", now, d.rescan_seconds):
             healed = self.watches.retry_unwatched()
@@ -513,6 +548,41 @@ class Daemon:
             self.log.info("recovered", cause=cause)
             self._write_status()
 
+    def _check_reader(self) -> None:
+        """The event reader must not die silently: when its thread is gone, say why, raise a
+        health finding, start a fresh one and rescan every root (events were lost). Status
+        stays "degraded" until the rescan is done with a live reader."""
+        if not self.watches.reader_dead():
+            return
+        roots = self.watches.dead_roots()
+        error = self.watches.failure
+        if self.watches.deaths > self._deaths_seen:  # once per death, not per look
+            self._deaths_seen = self.watches.deaths
+            self.log.error("event reader died", error=error, traceback=self.watches.failure_trace)
+            self._health_finding(
+                next(iter([*self.watches.watched, *self.watches.unwatched]), b"/"),
+                "fim_events_failed",
+                f"the real-time event reader died ({error}); restarted, every root rescanned",
+            )
+        self.degrade("events", f"event reader died ({error}); restarting and rescanning")
+        if roots:
+            self.log.warning("event reader restarted; rescanning", roots=len(roots),
+                             restarts=self.watches.restarts)  # fmt: skip
+            self._start_walk("reader-restart", roots)
+
+    def _unwatchable(self, found: dict[bytes, str]) -> None:
+        """Directories the reader could not watch (watch limit...): covered by rescans."""
+        roots = [*self.watches.watched, *self.watches.unwatched]
+        new = [p for p in found if p not in self._rescan_dirs]
+        self._rescan_dirs.update(found)
+        if new:
+            reason = next(iter(found.values()))
+            self.log.error("directories not watched; covering them by periodic rescans", count=len(new),
+                           examples=[paths.display(m) for m in new[:5]], reason=reason,
+                           hint=_sysctl_hint(reason))  # fmt: skip
+            for root in {paths_under(p, roots) for p in new} - {None}:
+                self._coverage_lost(root, f"{len(new)} directories not watched: {reason}")
+
     # -- reporting -----------------------------------------------------------------------------
 
     def _found(self, finding: Finding) -> None:
@@ -539,14 +609,14 @@ class Daemon:
         self._last_error = f"{paths.display(root)}: {reason}"
         self.log.error("cannot watch; covering by periodic rescans", root=paths.display(root), reason=reason,
                        hint=_sysctl_hint(reason))  # fmt: skip
-        match = RuleMatch(
-            rule="fim_watch_failed",
-            ruleset="fim",
-            severity=Severity.HIGH,
-            description=f"real-time watching failed ({reason}); covered by rescans every "
-            f"{self.config.daemon.rescan_seconds:.0f} s until fixed",
-            family="health",
-        )
+        every = f"{self.config.daemon.rescan_seconds:.0f} s"
+        description = f"real-time watching failed ({reason}); covered by rescans every {every} until fixed"
+        self._health_finding(root, "fim_watch_failed", description)
+
+    def _health_finding(self, root: bytes, rule: str, description: str) -> None:
+        """A finding about fim itself (family "health"), so that alert sinks hear of it."""
+        match = RuleMatch(rule=rule, ruleset="fim", severity=Severity.HIGH, description=description,
+                          family="health")  # fmt: skip
         tenant = self.scanner.tenants.tenant(root, None)
         finding = Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
         self.store.add_findings([finding], self._event_scan)

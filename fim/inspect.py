@@ -270,6 +270,7 @@ def _state(path: bytes, st: os.stat_result, sha256: str | None = None, md5: str 
         ctime_ns=st.st_ctime_ns,
         sha256=sha256,
         md5=md5,
+        nlink=st.st_nlink,
     )
 
 

@@ -92,6 +92,34 @@ def _special(path: bytes, mode: int) -> Problem:
     return Problem(path, status, _special_kind(mode))
 
 
+def lexists_beneath(root: bytes, path: bytes) -> bool | None:
+    """Whether ``path`` (inside ``root``) exists, without following a symlink and whatever its
+    length: every directory below ``root`` is opened relative to its parent (``os.path.lexists``
+    says False past PATH_MAX, which would read as "deleted"). None when it cannot be told
+    (permission, a symlink where a directory was)."""
+    path = os.path.normpath(path)
+    if path == root:
+        return os.path.lexists(root)
+    if not paths.is_within(path, root):
+        return None
+    parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
+    try:
+        fd = os.open(root, DIR_FLAGS)
+    except OSError as exc:
+        return False if exc.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    try:
+        for part in parts[:-1]:
+            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        return True
+    except OSError as exc:
+        return False if exc.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    finally:
+        os.close(fd)
+
+
 class Walker:
     """Walk roots depth-first, yielding :class:`Candidate` for each regular file.
 
