@@ -208,7 +208,7 @@ MAX_BYTES = 32 * 1024 * 1024
 
 
 # --- externals --------------------------------------------------------------
-# One implementation: fim.rules.externals_for.
+# One implementation: fim.detect.rules.externals_for.
 
 
 def externals_for(path: str, head: bytes, owner: str = "") -> dict[str, str]:

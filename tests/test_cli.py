@@ -154,10 +154,12 @@ def test_files_from_stdin_with_null_separators(fim, tree, marker_rules):
     assert r.json["stats"]["files_seen"] == 2
 
 
-def test_max_file_size_option_skips_matching_of_large_files(fim, tree, marker_rules):
+def test_max_file_size_option_hashes_large_files_and_matches_only_their_ends(fim, tree, marker_rules):
     r = fim("scan", "--no-db", "--format", "json", "--max-file-size", "10", *rules_args(marker_rules), tree)
     assert r.json["stats"]["skipped_too_large"] == 3
-    assert r.code == 0
+    # Rules still see the first and last MiB of a file over the cap: these small files whole.
+    assert r.code == 1
+    assert "test_marker_eval" in {f["rule"]["name"] for f in r.json["findings"]}
 
 
 def test_exclude_option(fim, tree, marker_rules):

@@ -88,3 +88,16 @@ def test_validator_never_crashes_it_accepts_or_reports(data):
         assert all(":" in p for p in err.problems)
     else:
         assert isinstance(cfg, config.Config)
+
+
+@pytest.mark.parametrize("value", ["150", "-1", '"5%"', "true"])
+def test_quarantine_min_free_percent_must_be_a_percentage(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, f"[quarantine]\nmin_free_percent = {value}\n"))
+    assert "quarantine.min_free_percent: expected a percentage from 0 to 100" in str(err.value)
+
+
+def test_quarantine_min_free_percent_defaults_to_five(tmp_path):
+    assert config.load(write(tmp_path, "[quarantine]\nenabled = true\n")).quarantine.min_free_percent == 5.0
+    zero = config.load(write(tmp_path, "[quarantine]\nmin_free_percent = 0\n"))
+    assert zero.quarantine.min_free_percent == 0

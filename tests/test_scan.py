@@ -107,18 +107,25 @@ def test_changing_rule_content_forces_a_rematch(tree, tmp_path, store, marker_ru
     assert second.stats.skipped_unchanged == 0
 
 
-def test_file_over_size_cap_is_hashed_not_matched_and_reported(tree, tmp_path, store, marker_rules):
-    big = tree / "alice/public_html/big.php"
-    big.write_bytes(SHELL + b"x" * 5000)
-    report = run(tree, tmp_path, store, marker_rules, scan={"max_file_size": "1K"})
-    assert report.stats.skipped_too_large == 1
-    [problem] = [p for p in report.problems if p.path == bytes(big)]
-    assert problem.status is Status.TOO_LARGE
-    assert all(f.path != bytes(big) for f in report.findings)
-    row = store.conn.execute("SELECT sha256, verdict FROM files WHERE path=?", (bytes(big),)).fetchone()
+def test_file_over_size_cap_is_hashed_reported_and_only_its_ends_matched(tree, tmp_path, store, marker_rules):
     import hashlib
 
-    assert row == (hashlib.sha256(big.read_bytes()).hexdigest(), "too_large")
+    big = tree / "alice/public_html/big.php"
+    big.write_bytes(SHELL + b"x" * 5000)
+    middle = tree / "alice/public_html/middle.php"
+    middle.write_bytes(b"x" * (3 << 20) + SHELL + b"x" * (3 << 20))
+    report = run(tree, tmp_path, store, marker_rules, scan={"max_file_size": "1K"})
+    assert report.stats.skipped_too_large == 2
+    [problem] = [p for p in report.problems if p.path == bytes(big)]
+    assert problem.status is Status.TOO_LARGE
+    # The start of the file is still matched: a size cap must not hide a shell at either end.
+    assert {f.match.rule for f in report.findings if f.path == bytes(big)} == {"test_marker_eval"}
+    # The middle of a file over the cap is not (that is what the cap is for).
+    assert all(f.path != bytes(middle) for f in report.findings)
+    row = store.conn.execute("SELECT sha256, verdict FROM files WHERE path=?", (bytes(big),)).fetchone()
+    assert row == (hashlib.sha256(big.read_bytes()).hexdigest(), "finding")
+    row = store.conn.execute("SELECT sha256, verdict FROM files WHERE path=?", (bytes(middle),)).fetchone()
+    assert row == (hashlib.sha256(middle.read_bytes()).hexdigest(), "too_large")
 
 
 def test_known_bad_hash_produces_a_finding_and_known_good_suppresses(tree, tmp_path, store, marker_rules):

@@ -30,8 +30,14 @@ def test_rule_that_times_out_on_a_crafted_file_is_reported_not_fatal(tmp_path):
     (root / "ok.txt").write_bytes(b"fine")
     cfg = config_mod.from_dict({"scan": {"match_timeout": 1, "max_file_size": "64M"}})
     report = fim.scan([root], config=cfg, extra_rules=[str(rule)], use_bundled=False)
-    by_path = {f.path.rsplit(b"/", 1)[1]: f.match.rule for f in report.findings}
-    assert by_path == {b"crafted.php": "fim_match_timeout", b"ok.txt": "slow_loop"}
+    by_path: dict[bytes, set[str]] = {}
+    for f in report.findings:
+        by_path.setdefault(f.path.rsplit(b"/", 1)[1], set()).add(f.match.rule)
+    assert by_path[b"ok.txt"] == {"slow_loop"}
+    # The timeout is reported; the rule may also fire on the ends, matched apart (how far the
+    # ends get within their own timeout depends on the machine).
+    assert "fim_match_timeout" in by_path[b"crafted.php"]
+    assert by_path[b"crafted.php"] <= {"fim_match_timeout", "slow_loop"}
     assert report.stats.files_read == 2
 
 

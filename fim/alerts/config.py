@@ -11,7 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from fim.core.values import choice
+from fim.core.values import SECRET, choice
 
 SINK_TYPES = ("apprise", "webhook", "exec", "jsonl")
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -51,16 +51,18 @@ class SinkConfig:
     rate_limit: int = 0  # at most this many messages per rate_period; 0 = unlimited
     rate_period: float = 3600.0
     # -- apprise: messages for people --
-    urls: tuple[str, ...] = ()  # apprise URLs (secrets: prefer url_file or url_env)
+    urls: tuple[str, ...] = field(
+        default=(), metadata=SECRET
+    )  # apprise URLs (secrets: prefer url_file or url_env)
     mode: str = field(default="immediate", metadata={"parse": choice(("immediate", "digest"))})
     group_window: float = 30.0  # immediate: findings within this many seconds make one message per tenant
     digest_interval: float = 3600.0  # digest: one message per interval (aligned to UTC)
     max_listed: int = 10  # findings listed per tenant in one message; the rest are counted
     max_messages: int = 5  # more tenant groups due at once than this: one combined message
     # -- webhook --
-    url: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    secret: str = ""  # HMAC-SHA256 key for the X-Fim-Signature header
+    url: str = field(default="", metadata=SECRET)
+    headers: dict[str, str] = field(default_factory=dict, metadata=SECRET)  # values such as "Bearer <token>"
+    secret: str = field(default="", metadata=SECRET)  # HMAC-SHA256 key for the X-Fim-Signature header
     secret_file: str = ""
     secret_env: str = ""
     # -- apprise and webhook: where the URL(s) come from instead of the file --
@@ -68,7 +70,9 @@ class SinkConfig:
     url_env: str = ""  # the name of an environment variable holding the URL(s)
     # -- exec --
     argv: tuple[str, ...] = ()  # absolute program path, then fixed arguments; never a shell
-    env: dict[str, str] = field(default_factory=dict)  # added to the minimal environment
+    env: dict[str, str] = field(
+        default_factory=dict, metadata=SECRET
+    )  # added to the minimal environment (may hold tokens)
     # -- webhook, exec, jsonl --
     max_batch: int = 1  # events per POST / process run / write
     # -- jsonl --
@@ -124,7 +128,8 @@ class SinkConfig:
             problems.append("secret: give one of secret, secret_file, secret_env")
         for key in self.headers:
             if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", key):
-                problems.append(f"headers: {key!r} is not a valid header name")
+                # not quoted: a mistyped "Authorization: Bearer <token>" key holds the token
+                problems.append("headers: a key is not a valid header name (letters, digits, '-')")
         return problems
 
     def _validate_exec(self) -> list[str]:

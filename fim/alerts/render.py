@@ -6,6 +6,9 @@ byte reaches a message. What is left is printable text, which some channels stil
 
 - chat: ``@everyone``/``@here``/``@all``/``@channel`` and ``@name`` mentions, and Slack's
   ``<!channel>``/``<@U123>`` forms, become a visible ``(at)everyone`` / ``<(!)channel>``;
+- Markdown chats (Mattermost, Discord, Rocket.Chat, Zulip, Teams): ``[x](url)`` in a file name
+  would be a live link, ``*``/``_``/``~``/`` ` ``/``||`` restyle or hide text; each such
+  character is backslash-escaped, so the name reads exactly as it is;
 - Slack: ``&``, ``<``, ``>`` become entities (apprise does this itself for plain text; we only
   do it when the installed apprise does not, so nothing is escaped twice);
 - email: the subject is one line of bounded length (Python's email package raises on CR/LF in a
@@ -146,6 +149,14 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION.sub("(at)", text)
 
 
+_MARKDOWN = re.compile(r"([\\`*_~\[\]|])")
+
+
+def markdown_escape(text: str) -> str:
+    """Backslash-escape what Markdown chats interpret inline (links, emphasis, code, spoilers)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -161,8 +172,10 @@ def for_email(message: Message) -> Message:
     return replace(message, title=subject_line(message.title))
 
 
-def for_chat(message: Message, *, escape_slack: bool = False) -> Message:
+def for_chat(message: Message, *, escape_slack: bool = False, escape_markdown: bool = False) -> Message:
     title, body = neutralise_mentions(subject_line(message.title)), neutralise_mentions(message.body)
     if escape_slack:
         title, body = slack_escape(title), slack_escape(body)
+    if escape_markdown:
+        title, body = markdown_escape(title), markdown_escape(body)
     return replace(message, title=title, body=body)

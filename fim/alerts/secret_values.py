@@ -3,6 +3,7 @@ from, and a :class:`Masker` that keeps them out of every log line and error mess
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -71,9 +72,22 @@ def url_fragments(url: str) -> list[str]:
     host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
     if "." not in host and host.lower() != "localhost":
         tokens.append(host)
+    else:  # a token can be a host label too: https://<token>.hooks.example.net/
+        tokens.extend(host.split("."))
     for token in tokens:
         pieces += [t for t in {token, unquote(token)} if _looks_like_token(t)]
     return pieces
+
+
+def shown_url(url: str) -> str:
+    """A URL for people to read when any part of it may be a secret (userinfo, a host label,
+    the path, the query): its scheme and a short fingerprint that tells URLs apart. The
+    fingerprint has 24 bits only, too few to confirm a guessed password offline."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "?"
+    if not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum():
+        scheme = "?"
+    digest = hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return f"{scheme}://... (url {digest})"
 
 
 class Masker:

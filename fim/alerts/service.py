@@ -28,9 +28,9 @@ from fim.alerts.outbox import Delivery, Outbox, Target
 from fim.alerts.render import notice_message
 from fim.alerts.secret_values import Masker
 from fim.alerts.sinks import Batch, build
-from fim.core.errors import ConfigError
+from fim.core.errors import ConfigError, StoreError
 from fim.core.model import Severity
-from fim.store.database import Store
+from fim.store.database import Store, translate
 
 log = logging.getLogger("fim.alerts")
 ROUND_S = 30.0  # the background thread's longest delivery round
@@ -59,6 +59,7 @@ class AlertService:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_db_error: tuple[str, float] = ("", 0.0)
 
     @classmethod
     def from_config(
@@ -172,6 +173,9 @@ class AlertService:
         def run(index: int, target: Target) -> None:
             try:
                 results[index] = self.dispatcher.drain(target, end, flush=flush, stop=stop)
+            except (StoreError, sqlite3.Error) as exc:
+                # Locked or full: the rows stay in the outbox and the next round retries them.
+                self._database_trouble(exc)
             except Exception:
                 log.exception("alert sink %s: delivery round failed", target.name)
 
@@ -214,11 +218,22 @@ class AlertService:
                 delay = self._sleep_s()
                 if delivered == 0:
                     delay = max(delay, 1.0)  # something is ready but could not go (another process)
+            except (StoreError, sqlite3.Error) as exc:
+                self._database_trouble(exc)
+                delay = 1.0
             except Exception:
                 log.exception("alert delivery failed; retrying in %ss", POLL_S)
             if self._wake.wait(delay):
                 self._wake.clear()
                 self._stop.wait(SETTLE_S)
+
+    def _database_trouble(self, exc: Exception) -> None:
+        """Log a database error in the operator's words, once a minute (not at every retry)."""
+        error = translate(exc, self.db_path) if isinstance(exc, sqlite3.Error) else exc
+        now = time.monotonic()
+        if (str(error), now // 60) != self._last_db_error:
+            self._last_db_error = (str(error), now // 60)
+            log.warning("alert delivery waits for the database (will retry): %s", error)
 
     def _sleep_s(self) -> float:
         now = time.time_ns()

@@ -106,7 +106,7 @@ def _load_config(path: str | None) -> Config:
     help="text for people; json one document; jsonl one ECS event per finding.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching names or paths (repeatable).")
-@click.option("--max-file-size", type=SizeType(), help="Hash but do not match larger files [32M].")
+@click.option("--max-file-size", type=SizeType(), help="Hash larger files, match only their ends [32M].")
 @click.option(
     "--files-from",
     type=click.File("rb"),
@@ -155,9 +155,12 @@ def scan(
     if not paths_ and files_from is None:
         if not config.daemon.roots:
             raise click.UsageError("give at least one PATH, --files-from, or a --config with [daemon] roots")
-        from fim.daemon.watch import Watches  # here: watchdog's import costs every scan's start-up
+        from fim.detect import roots
 
-        paths_ = tuple(os.fsdecode(r) for r in Watches.expand_patterns(config.daemon.roots))
+        expansion = roots.expand(config.daemon.roots, symlink_roots=config.daemon.symlink_roots)
+        for skipped in expansion.skipped:  # a customer's symlink is never followed out of their tree
+            click.echo(f"fim: root skipped: {paths.display(skipped.reason)}", err=True)
+        paths_ = tuple(os.fsdecode(r) for r in expansion.paths)
         if not paths_:
             raise UsageError("no directory matches the configured [daemon] roots")
     scan_cfg = config.scan

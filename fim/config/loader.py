@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import glob
 import os
 import tomllib
 import types
@@ -79,10 +80,22 @@ class DatabaseConfig:
     busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
 
 
+def _symlink_roots(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {describe(value)}")
+    for path in value:
+        if not path.startswith("/") or glob.has_magic(path):
+            raise ValueError(f"{path!r} must be an exact absolute path (no glob characters)")
+    return tuple(os.path.normpath(v) for v in value)
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
     roots: tuple[str, ...] = ()
+    # Exact root paths allowed to be a symlink (which root must own). Any other root that is a
+    # symlink, or lies behind a symlink not owned by root, is reported and skipped.
+    symlink_roots: tuple[str, ...] = field(default=(), metadata={"parse": _symlink_roots})
     settle_seconds: float = 0.2  # scan this long after a file's last close
     max_delay_seconds: float = 2.0  # ...but never later than this after its first event
     max_pending: int = 100_000  # more waiting paths than this: drop them and rescan instead
@@ -157,11 +170,30 @@ def _build(cls: type, data: Any, prefix: str, problems: list[str]) -> Any:
         if item is not None:
             kwargs[name] = _build_list(item, data[name], key, problems)
             continue
+        hidden = bool(f.metadata.get("secret"))
         try:
-            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"))
+            kwargs[name] = _convert(typ, data[name], f.metadata.get("parse"), secret=hidden)
         except ValueError as exc:
-            problems.append(f"{key}: {exc}")
+            problems.append(f"{key}: {_masked(str(exc), data[name]) if hidden else exc}")
     return cls(**kwargs)
+
+
+def _masked(text: str, value: Any) -> str:
+    """``text`` without any piece of the strings in ``value`` that could be a secret (a second
+    line of defence: messages about secret keys are written not to quote them at all)."""
+    from fim.alerts.secret_values import Masker  # here: fim.alerts imports this module
+
+    masker = Masker()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            masker.add(item, url=True)
+        elif isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return masker.mask(text)
 
 
 def _table_list_item(typ: Any) -> type | None:
@@ -188,9 +220,14 @@ def _build_list(item: type, value: Any, key: str, problems: list[str]) -> tuple:
     return tuple(built)
 
 
-def _convert(typ: Any, value: Any, parse: Any) -> Any:
+def _convert(typ: Any, value: Any, parse: Any, *, secret: bool = False) -> Any:
     if parse is not None:
         return parse(value)
+    if secret:
+        try:
+            return _convert(typ, value, None)
+        except ValueError:  # the same message, naming the value's type only
+            raise ValueError(f"expected {_expected(typ)}, got {describe(value, secret=True)}") from None
     if typing.get_origin(typ) is dict:
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -226,6 +263,18 @@ def _convert(typ: Any, value: Any, parse: Any) -> Any:
             raise ValueError(f"expected a string, got {describe(value)}")
         return value
     raise TypeError(f"config type {typ!r} not supported")  # a bug in fim, not in the file
+
+
+def _expected(typ: Any) -> str:
+    origin = typing.get_origin(typ)
+    if origin is dict:
+        return "a table of strings"
+    if origin is tuple:
+        (item,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
+        return f"a list of {item.__name__}"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
+        typ, getattr(typ, "__name__", str(typ))
+    )
 
 
 def database_path(config: Config) -> Path:

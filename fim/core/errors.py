@@ -32,3 +32,7 @@ class RuleError(FimError):
 
 class StoreError(FimError):
     """The database is locked, corrupt, or from a newer fim."""
+
+
+class DatabaseFull(StoreError):
+    """A write failed because the file system holding the database has no space left."""

@@ -67,6 +67,7 @@ class FileState:
     ctime_ns: int
     sha256: str | None = None
     md5: str | None = None
+    nlink: int = 1  # names of the inode: > 1 means it can be written through a name we do not watch
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,23 @@ def choice(options: Sequence[str]) -> Callable[[Any], str]:
     return parse
 
 
-def describe(value: Any) -> str:
+def percent(value: Any) -> float:
+    """A percentage from 0 to 100 (a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a percentage from 0 to 100, got {describe(value)}")
+    if not 0 <= value <= 100:
+        raise ValueError(f"expected a percentage from 0 to 100, got {value}")
+    return float(value)
+
+
+# ``field(metadata=SECRET)``: the value may hold a secret (a token, a password, a URL carrying
+# either); error messages about it name its type, never its value.
+SECRET: dict[str, Any] = {"secret": True}
+
+
+def describe(value: Any, *, secret: bool = False) -> str:
+    """``value``'s type, and the value itself unless ``secret`` or a table (which may hold
+    anything)."""
     name = {
         bool: "a boolean",
         int: "a number",
@@ -50,6 +66,8 @@ def describe(value: Any) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+    if secret or isinstance(value, dict):
+        return name
     return f"{name} ({_short(value)})"
 
 

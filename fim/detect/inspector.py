@@ -50,6 +50,13 @@ class ContentCheck(Protocol):
 
 
 HEAD_BYTES = 64 << 10
+# Rules always see both ends of a file, matched apart from the rest: when the whole file is
+# too large, sparse, or its matching timed out (content padded on purpose to make the match
+# time out would otherwise hide a shell at either end). Each end gets its own timeout; an end
+# that times out again is matched once more as a small window, which any rule set matches in
+# well under a second, so a shell at the very start or end is always seen.
+WINDOW_BYTES = 1 << 20
+SMALL_WINDOW_BYTES = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -117,19 +124,19 @@ class Inspector:
         limits = self.limits
         want_md5 = self.hashes.needs_md5
         if st.st_size > limits.max_hash_size:
-            state = _state(path, st)
-            return Inspection(path, Status.TOO_LARGE, state, reason="larger than max_hash_size")
+            return self._ends_only(fd, candidate, st, "larger than max_hash_size")
         if st.st_size > limits.max_file_size and st.st_blocks * 512 < st.st_size // 2:
-            # Mostly holes: cheap for anyone to create at any apparent size, slow to hash.
-            state = _state(path, st)
-            return Inspection(path, Status.TOO_LARGE, state, reason="sparse file larger than max_file_size")
+            # Mostly holes: cheap for anyone to create at any apparent size, slow to hash. Its
+            # name and both ends are still checked: holes cost nothing to hide a shell behind.
+            return self._ends_only(fd, candidate, st, "sparse file larger than max_file_size")
         data = _read_upto(fd, limits.max_file_size + 1, st.st_size)
         sha = hashlib.sha256(data)
         md5 = hashlib.md5(data, usedforsecurity=False) if want_md5 else None
         if len(data) > limits.max_file_size:
-            # Too large to match: stream the rest through the hashes, reading each byte once.
+            # Too large to match whole: stream the rest through the hashes, reading each byte
+            # once, then match the two ends on their own.
             total = len(data)
-            head = data[:HEAD_BYTES]
+            head = data[:WINDOW_BYTES]
             del data
             while total <= limits.max_hash_size:
                 chunk = os.read(fd, CHUNK)
@@ -140,12 +147,16 @@ class Inspector:
                 if md5 is not None:
                     md5.update(chunk)
             if total > limits.max_hash_size:
-                state = _state(path, st)
-                return Inspection(path, Status.TOO_LARGE, state, reason="grew past max_hash_size")
+                return self._ends_only(fd, candidate, st, "grew past max_hash_size")
             state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
             if self.hashes.is_good(state.sha256, state.md5):
                 return Inspection(path, Status.TOO_LARGE, state, (), "larger than max_file_size")
-            matches = [*self._hash_matches(state), *self._checks(path, head, state)]
+            tail = os.pread(fd, WINDOW_BYTES, max(0, total - WINDOW_BYTES))
+            matches = [
+                *self._hash_matches(state),
+                *self._match_ends(path, st, head, tail, timed_out=False),
+                *self._checks(path, head[:HEAD_BYTES], state),
+            ]
             return Inspection(path, Status.TOO_LARGE, state, tuple(matches), "larger than max_file_size")
         state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
         if self.hashes.is_good(state.sha256, state.md5):
@@ -155,9 +166,65 @@ class Inspector:
         try:
             matches += self.engine.match(data, externals, limits.match_timeout)
         except MatchTimeout:
+            # The timeout stays a finding of its own; what the ends hold is reported as well,
+            # with its own severity (a timeout must not downgrade a shell to "medium").
             matches.append(TIMEOUT_MATCH)
+            # A file no larger than a window timed out whole: go straight to the small windows.
+            size = WINDOW_BYTES if len(data) > WINDOW_BYTES else SMALL_WINDOW_BYTES
+            tail = data[-size:] if len(data) > size else b""
+            matches += self._match_ends(path, st, data[:size], tail, timed_out=True)
         matches += self._checks(path, data, state)
         return Inspection(path, Status.READ, state, tuple(matches))
+
+    def _ends_only(self, fd: int, candidate: Candidate, st: os.stat_result, reason: str) -> Inspection:
+        """A file not hashed (too large or sparse): its name and its two ends are still checked.
+
+        Reading the ends costs at most two windows, holes or not.
+        """
+        path = candidate.path
+        state = _state(path, st)
+        head = os.pread(fd, WINDOW_BYTES, 0)
+        tail = os.pread(fd, WINDOW_BYTES, st.st_size - WINDOW_BYTES) if st.st_size > WINDOW_BYTES else b""
+        matches = [
+            *self._match_ends(path, st, head, tail, timed_out=False),
+            *self._checks(path, head[:HEAD_BYTES], state),
+        ]
+        return Inspection(path, Status.TOO_LARGE, state, tuple(matches), reason)
+
+    def _match_ends(
+        self, path: bytes, st: os.stat_result, head: bytes, tail: bytes, *, timed_out: bool
+    ) -> list[RuleMatch]:
+        """Rule matches in the first and last bytes of a file that is not matched whole.
+
+        Each window is matched on its own, with its own timeout (a quarter of the file's, at
+        least a second: the ends together cost about half a ``match_timeout`` more). A window that times
+        out is matched again cut to :data:`SMALL_WINDOW_BYTES` next to its end of the file.
+        ``filesize`` in a rule is the window's size here. One match per rule is kept.
+        """
+        timeout = max(1, self.limits.match_timeout // 4)
+        externals = externals_for(path, head[:16], self.owners.name(st.st_uid))
+        found: dict[tuple[str, str], RuleMatch] = {}
+        slow = False
+        windows = [(head, head[:SMALL_WINDOW_BYTES])]
+        if tail:
+            windows.append((tail, tail[-SMALL_WINDOW_BYTES:]))
+        for window, small in windows:
+            for attempt in (window, small):
+                if not attempt:
+                    break
+                try:
+                    hits = self.engine.match(attempt, externals, timeout)
+                except MatchTimeout:
+                    slow = True
+                    if len(attempt) <= len(small):
+                        break
+                    continue
+                for hit in hits:
+                    found.setdefault((hit.ruleset, hit.rule), hit)
+                break
+        if slow and not timed_out:
+            found[(TIMEOUT_MATCH.ruleset, TIMEOUT_MATCH.rule)] = TIMEOUT_MATCH
+        return list(found.values())
 
     def _checks(self, path: bytes, head: bytes, state: FileState) -> list[RuleMatch]:
         found: list[RuleMatch] = []
@@ -204,6 +271,7 @@ def _state(path: bytes, st: os.stat_result, sha256: str | None = None, md5: str 
         ctime_ns=st.st_ctime_ns,
         sha256=sha256,
         md5=md5,
+        nlink=st.st_nlink,
     )
 
 

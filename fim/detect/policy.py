@@ -163,6 +163,7 @@ DEFAULT_RULES: tuple[PolicyRule, ...] = (
         "alert",
         [DRUPAL_TWIG],
     ),
+    _rule("uploads-no-hardlink", [*UPLOAD_AREAS, "*/media/**"], ["hardlink"], Severity.LOW, "alert"),
     _rule("media-no-code", ["*/media/**"], NO_CODE, Severity.HIGH, "alert"),  # Joomla media
     _rule("tmp-no-code", ["*/tmp/**"], NO_CODE, Severity.MEDIUM, "alert"),  # a site's tmp, not /tmp itself
     _rule("nextcloud-data", ["*/data/*/files/**"], ["handler_override"], Severity.HIGH, "alert"),
@@ -228,7 +229,7 @@ class PolicyCheck:
             if rest is None:
                 continue
             rule = compiled.rule
-            subject = Subject(path, rest, head, state.size)
+            subject = Subject(path, rest, head, state.size, state.nlink)
             for name in rule.forbid:
                 if name in worst and worst[name][0] >= rule.severity:
                     continue

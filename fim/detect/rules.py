@@ -20,7 +20,7 @@ from typing import Protocol
 
 import yara
 
-from fim.core import paths
+from fim.core import paths, statefiles
 from fim.core.errors import FimError, RuleError
 from fim.core.model import RuleMatch, Severity, StringHit
 from fim.detect import magic
@@ -66,6 +66,15 @@ class RuleEngine(Protocol):
 
 class MatchTimeout(FimError):
     """Matching one file took longer than its timeout; the inspector reports it as a finding."""
+
+
+# Matched bytes libyara copies for each string match. The default (512) makes content padded
+# with one repeated string cost hundreds of bytes per byte matched: every match of a string a
+# condition counts is kept until the match ends, with a copy of its data (up to a million per
+# string), and yara-python turns each into a Python object when its rule fires. People are
+# shown 80 bytes of a match (``fim scan`` text output); conditions use offsets and lengths only.
+MAX_MATCH_DATA = 80
+yara.set_config(max_match_data=MAX_MATCH_DATA)
 
 
 def bundled_rules_dir() -> Path:
@@ -179,7 +188,7 @@ class YaraEngine:
     ) -> YaraEngine:
         version = ruleset_version(sources, extra_inputs)
         cached = cache_dir / f"rules-{version}.yarc" if cache_dir else None
-        if cached is not None and cached.is_file():
+        if cached is not None and _readable_file(cached):
             try:
                 return cls(yara.load(str(cached)), version, sources)
             except yara.Error:
@@ -190,8 +199,14 @@ class YaraEngine:
         return cls(rules, version, sources)
 
     def match(self, data: bytes, externals: dict[str, str], timeout: int) -> list[RuleMatch]:
+        """``fast``: a string whose condition only asks whether it occurs is not looked for
+        again once found (libyara keeps counting strings used with ``#``, ``@``, ``!``,
+        ``in``, ``at`` or ``of``, so every condition keeps its meaning); it halves the memory
+        a padded file costs. Only the first match of such a string is then listed."""
         try:
-            hits = self._rules.match(data=data, externals=externals, timeout=timeout)
+            hits = self._rules.match(
+                data=data, externals=externals, timeout=timeout, fast=True, warnings_callback=_no_warning
+            )
         except yara.TimeoutError:
             raise MatchTimeout from None
         return [_to_match(hit) for hit in hits]
@@ -217,6 +232,12 @@ class YaraEngine:
         return infos
 
 
+def _no_warning(_kind: int, _detail: object) -> int:
+    """libyara warns when a string matches a million times (padding does that); the string
+    stops being searched, the scan goes on. Not worth a Python warning per file."""
+    return yara.CALLBACK_CONTINUE
+
+
 def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
     try:
         return yara.compile(
@@ -229,10 +250,18 @@ def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
         raise RuleError("rules do not compile:\n" + "\n".join(f"  {p}" for p in problems)) from None
 
 
+def _readable_file(path: Path) -> bool:
+    """A cache we may not look into (another user's private state directory) is no cache."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _save_atomically(rules: yara.Rules, target: Path) -> None:
     """Best effort: a cache we cannot write only costs a compile next time."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        statefiles.private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".tmp")
         os.close(fd)
         rules.save(tmp)

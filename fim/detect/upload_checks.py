@@ -27,6 +27,7 @@ class Subject:
     rest: bytes
     head: bytes  # the whole content, or its first bytes when ``complete`` is false
     size: int
+    nlink: int = 1
 
     @property
     def name(self) -> bytes:
@@ -256,6 +257,15 @@ def find_elf(head: bytes) -> str | None:
 
 
 # name -> (what the check forbids, for documentation; detector)
+def find_hardlink(subject: Subject) -> str | None:
+    """A customer may link a file from outside the watched tree into an upload area, then write
+    it through the outside name: no event names the inside path. Such files are reported, and the
+    daemon looks at them again on every periodic rescan."""
+    if subject.nlink > 1:
+        return f"{subject.nlink} names; its other names may be outside the watched tree"
+    return None
+
+
 CHECKS: dict[str, tuple[str, Callable[[Subject], str | None]]] = {
     "script": (
         "a script by content (<?php, <?=, <? , <%, #!) whatever its name",
@@ -274,4 +284,8 @@ CHECKS: dict[str, tuple[str, Callable[[Subject], str | None]]] = {
     "hidden": ("a hidden file or folder (leading dot)", lambda s: find_hidden(s.rest)),
     "unsafe_name": ("a name with bidi overrides or control characters", lambda s: find_unsafe_name(s.rest)),
     "elf": ("a Linux program (ELF)", lambda s: find_elf(s.head)),
+    "hardlink": (
+        "a file with several names (hard links): it can change through a name not watched",
+        find_hardlink,
+    ),
 }

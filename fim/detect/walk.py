@@ -14,11 +14,12 @@ import fnmatch
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from fim.core import paths
 from fim.core.model import Problem, Status
+from fim.detect import roots
 
 _FS_ENCODING = sys.getfilesystemencoding()
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
@@ -92,6 +93,34 @@ def _special(path: bytes, mode: int) -> Problem:
     return Problem(path, status, _special_kind(mode))
 
 
+def lexists_beneath(root: bytes, path: bytes) -> bool | None:
+    """Whether ``path`` (inside ``root``) exists, without following a symlink and whatever its
+    length: every directory below ``root`` is opened relative to its parent (``os.path.lexists``
+    says False past PATH_MAX, which would read as "deleted"). None when it cannot be told
+    (permission, a symlink where a directory was)."""
+    path = os.path.normpath(path)
+    if path == root:
+        return os.path.lexists(root)
+    if not paths.is_within(path, root):
+        return None
+    parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
+    try:
+        fd = os.open(root, DIR_FLAGS)
+    except OSError as exc:
+        return False if exc.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    try:
+        for part in parts[:-1]:
+            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        return True
+    except OSError as exc:
+        return False if exc.errno in (errno.ENOENT, errno.ENOTDIR) else None
+    finally:
+        os.close(fd)
+
+
 class Walker:
     """Walk roots depth-first, yielding :class:`Candidate` for each regular file.
 
@@ -107,12 +136,22 @@ class Walker:
         one_file_system: bool,
         on_problem: Callable[[Problem], None],
         on_directory: Callable[[bytes, os.stat_result], None] | None = None,
+        root_ids: Mapping[bytes, tuple[int, int]] | None = None,
     ):
         self._excludes = excludes
         self._one_fs = one_file_system
         self._on_problem = on_problem
         self._on_directory = on_directory
+        # (device, inode) of roots validated by fim.roots: a walk or event below such a root
+        # goes on only while the path still reaches that very directory.
+        self.root_ids: Mapping[bytes, tuple[int, int]] = root_ids or {}
+        self.symlink_roots: frozenset[bytes] = frozenset()  # roots allowed to be root's symlinks
         self.unlisted: list[bytes] = []
+
+    def _open_root(self, root: bytes) -> int:
+        """Open a directory to walk: every component with ``O_NOFOLLOW`` (a symlink on the way
+        only when root owns it), and a validated root only if it is still the same directory."""
+        return roots.open_root(root, symlink_roots=self.symlink_roots, expect=self.root_ids.get(root))
 
     def walk(self, root: bytes) -> Iterator[Candidate]:
         try:
@@ -124,20 +163,24 @@ class Walker:
         if stat.S_ISREG(st.st_mode):
             yield Candidate(root, paths.basename(root), None, st)
             return
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode) and root not in self.symlink_roots:
             reason = "a symlink given as a path is not followed: name its target instead"
             self._on_problem(Problem(root, Status.SYMLINK, reason, always_list=True))
             return
-        if not stat.S_ISDIR(st.st_mode):
+        if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode):
             self._on_problem(_special(root, st.st_mode))
             return
         try:
-            fd = os.open(root, DIR_FLAGS)
+            fd = self._open_root(root)
+        except roots.RootError as exc:
+            self._on_problem(Problem(root, Status.SYMLINK, str(exc), always_list=True))
+            self.unlisted.append(root)
+            return
         except OSError as exc:
             self._problem(root, exc)
             self.unlisted.append(root)
             return
-        yield from self._walk_from(DirHandle(fd, root), st.st_dev)
+        yield from self._walk_from(DirHandle(fd, root), os.fstat(fd).st_dev)
 
     def walk_beneath(self, root: bytes, path: bytes) -> Iterator[Candidate]:
         """Walk ``path`` (a file or directory inside ``root``) opening every component below
@@ -155,7 +198,10 @@ class Walker:
             return
         parts = path[len(root.rstrip(b"/")) + 1 :].split(b"/")
         try:
-            fd = os.open(root, DIR_FLAGS)
+            fd = self._open_root(root)
+        except roots.RootError as exc:
+            self._on_problem(Problem(root, Status.SYMLINK, str(exc), always_list=True))
+            return
         except OSError as exc:
             self._problem(root, exc)
             return

@@ -19,16 +19,18 @@ import errno
 import hashlib
 import os
 import secrets
+import sqlite3
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fim.core import locations, paths
-from fim.core.errors import FimError
+from fim.core import locations, paths, statefiles
+from fim.core.errors import FimError, StoreError
 from fim.core.model import Finding, RuleMatch, Severity, event_id
-from fim.core.values import choice
+from fim.core.values import choice, percent
+from fim.detect import roots as roots_mod
 from fim.detect.policy import PolicyCheck
 
 if TYPE_CHECKING:
@@ -50,14 +52,18 @@ class QuarantineConfig:
     # Rule and hash-list findings at least this severe are quarantined; "off": only policy rules
     # whose action is "quarantine".
     min_severity: str = field(default="critical", metadata={"parse": choice(SEVERITIES)})
+    # A file whose copy would leave less than this share of the quarantine directory's file
+    # system free is not moved (reported instead): a customer must not fill fim's own disk.
+    min_free_percent: float = field(default=5.0, metadata={"parse": percent})
 
 
 class QuarantineError(FimError):
     """Quarantine or restore refused or failed; the file is where it was (unless ``kept``)."""
 
-    def __init__(self, message: str, *, kept: bool = False):
+    def __init__(self, message: str, *, kept: bool = False, gone: bool = False):
         super().__init__(message)
         self.kept = kept  # what was moved stays in quarantine, with its record
+        self.gone = gone  # nothing at the path any more: there was nothing to move
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,79 @@ def open_dir_safely(path: bytes) -> int:
         raise
 
 
+def _open_below_root(
+    parent: bytes, roots: Mapping[bytes, tuple[int, int] | None], symlink_roots: Collection[bytes]
+) -> int:
+    """Open ``parent`` through the configured root that holds it: the root as validated
+    (see fim.roots), then each directory below it with ``O_NOFOLLOW`` and no exception."""
+    holding = [r for r in roots if paths.is_within(parent, r)]
+    if not holding:
+        raise QuarantineError("outside the configured roots; never moved")
+    root = max(holding, key=len)
+    try:
+        fd = roots_mod.open_root(root, symlink_roots=symlink_roots, expect=roots[root])
+    except roots_mod.RootError as exc:
+        raise QuarantineError(str(exc)) from None
+    walked = root.rstrip(b"/")
+    try:
+        for part in (p for p in parent[len(walked) :].split(b"/") if p):
+            walked += b"/" + part
+            if part in (b"..", b"."):
+                raise QuarantineError(f"{paths.display(parent)}: '{part.decode()}' in path")
+            try:
+                nfd = os.open(part, DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise QuarantineError(
+                        f"{paths.display(walked)} is a symlink or not a directory (not followed)"
+                    ) from None
+                raise QuarantineError(f"{paths.display(walked)}: {exc.strerror}") from None
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _identities(directories: Sequence[bytes]) -> set[tuple[int, int]]:
+    found = set()
+    for directory in directories:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue  # not there (yet): nothing of it can be moved
+        found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def _refuse_protected(fd: int, trees: Sequence[bytes], dirs: Sequence[bytes]) -> None:
+    """Raise when the directory ``fd`` is one of ``dirs`` or lies inside one of ``trees``.
+
+    Compared by device and inode, walking up with ``..`` from the descriptor itself: a
+    customer chooses names, not where a directory really is."""
+    banned, exact = _identities(trees), _identities(dirs)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) in exact:
+        raise QuarantineError("in fim's own state directory; never moved")
+    if not banned:
+        return
+    current = os.dup(fd)
+    try:
+        for _depth in range(4096):
+            st = os.fstat(current)
+            if (st.st_dev, st.st_ino) in banned:
+                raise QuarantineError("inside fim's own state directory; never moved")
+            up = os.open(b"..", DIR_FLAGS, dir_fd=current)
+            top = os.fstat(up)
+            os.close(current)
+            current = up
+            if (top.st_dev, top.st_ino) == (st.st_dev, st.st_ino):  # "/" is its own parent
+                return
+    finally:
+        os.close(current)
+
+
 def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> int:
     where = paths.display(walked)
     if exc.errno == errno.ENOENT:
@@ -141,7 +220,7 @@ def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> i
 def _open_quarantine_dir(directory: bytes, *, create: bool) -> int:
     if create:
         try:
-            os.makedirs(os.path.dirname(directory), mode=0o700, exist_ok=True)
+            statefiles.private_dir(os.fsdecode(os.path.dirname(directory)))
             os.mkdir(directory, 0o700)
         except FileExistsError:
             pass
@@ -233,32 +312,59 @@ def quarantine_file(
     tenant: str | None = None,
     reason: str = "",
     severity: Severity = Severity.HIGH,
+    roots: Mapping[bytes, tuple[int, int] | None] | None = None,
+    symlink_roots: Collection[bytes] = (),
+    protected: Sequence[bytes] = (),
+    protected_dirs: Sequence[bytes] = (),
+    min_free_percent: float = 5.0,
 ) -> QuarantineRecord:
     """Move ``path`` into ``directory`` and record it. Raises :class:`QuarantineError` (the file
-    left in place) when it cannot, including when its content is no longer ``expected_sha256``."""
+    left in place) when it cannot, including when its content is no longer ``expected_sha256``
+    or when copying it would leave less than ``min_free_percent`` of the quarantine file system
+    free. A database error is raised as :class:`StoreError` (the file left in place).
+
+    With ``roots`` (root path -> the (device, inode) it had when validated, or None), a path
+    outside them is refused, and below its root no symlink at all is followed. Nothing in the
+    ``protected`` trees (the quarantine directory, the rule cache), nor directly in one of
+    ``protected_dirs`` (the database's and status file's directories) is ever moved, whatever
+    names lead there: directories are compared by device and inode.
+    A file with more than one hard link is refused: its other names may belong to another
+    user, whose file would change owner and mode."""
     directory = os.fsencode(directory)
     if not expected_sha256:
         raise QuarantineError("not hashed (larger than max_hash_size): cannot verify what would be moved")
     if paths.is_within(path, directory):
         raise QuarantineError("already in the quarantine directory")
     parent, name = _split(path)
-    pfd = open_dir_safely(parent)
+    if roots is None or path in roots:  # no roots known, or a file named as a root itself
+        pfd = open_dir_safely(parent)
+    else:
+        pfd = _open_below_root(parent, roots, symlink_roots)
     try:
+        _refuse_protected(pfd, [directory, *protected], protected_dirs)
         try:
             fd = os.open(name, OPEN_FLAGS, dir_fd=pfd)
         except OSError as exc:
             why = "replaced by a symlink (not followed)" if exc.errno == errno.ELOOP else exc.strerror
-            raise QuarantineError(f"cannot open: {why}") from None
+            raise QuarantineError(f"cannot open: {why}", gone=exc.errno == errno.ENOENT) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise QuarantineError("not a regular file")
+            if st.st_nlink > 1:
+                raise QuarantineError(
+                    f"it has {st.st_nlink} hard links (other names may belong to another user); "
+                    "left in place for an administrator"
+                )
             if _hash_fd(fd) != expected_sha256:
                 raise QuarantineError("content changed since it was scanned; it will be examined again")
             qfd = _open_quarantine_dir(directory, create=True)
             try:
-                where = (directory, qfd, pfd, name)
-                return _move_and_record(store, where, fd, st, expected_sha256, path, tenant, reason, severity)
+                where = (directory, qfd, pfd, name, min_free_percent)
+                with store._guard():  # sqlite3 errors as StoreError: locked, disk full
+                    return _move_and_record(
+                        store, where, fd, st, expected_sha256, path, tenant, reason, severity
+                    )
             finally:
                 os.close(qfd)
         finally:
@@ -268,7 +374,7 @@ def quarantine_file(
 
 
 def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) -> QuarantineRecord:
-    directory, qfd, pfd, name = where
+    directory, qfd, pfd, name, min_free_percent = where
     stored = secrets.token_hex(16)
     now = time.time_ns()
     with store.conn:  # committed before anything moves
@@ -282,7 +388,7 @@ def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) 
         )  # fmt: skip
     record_id = int(cur.lastrowid or 0)
     try:
-        method, sfd = _move(qfd, stored, pfd, name, fd, st)
+        method, sfd = _move(qfd, stored, pfd, name, fd, st, min_free_percent)
     except (QuarantineError, OSError) as exc:
         why = str(exc) if isinstance(exc, QuarantineError) else f"cannot move: {exc.strerror}"
         kept = exc.kept if isinstance(exc, QuarantineError) else not _still_there(pfd, name, st)
@@ -303,7 +409,11 @@ def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) 
         note = f"could not lock the copy down: {exc.strerror}"
     finally:
         os.close(sfd)
-    _update(store, record_id, status="quarantined", method=method, sha256=sha, note=note)
+    try:
+        _update(store, record_id, status="quarantined", method=method, sha256=sha, note=note)
+    except sqlite3.Error as exc:  # moved: the 'pending' record committed above still finds it
+        why = f"moved, but its record stays 'pending' as #{record_id} ({exc})"
+        raise QuarantineError(why, kept=True) from None
     return record(store, record_id)
 
 
@@ -315,13 +425,16 @@ def _still_there(pfd: int, name: bytes, st: os.stat_result) -> bool:
     return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
 
 
-def _move(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result) -> tuple[str, int]:
+def _move(
+    qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result, min_free_percent: float
+) -> tuple[str, int]:
     """Move the verified file; return how, and a descriptor of the copy kept in quarantine."""
     try:
         os.rename(name, stored, src_dir_fd=pfd, dst_dir_fd=qfd)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise QuarantineError(f"cannot move: {exc.strerror}") from None
+        _check_room(qfd, st.st_size, min_free_percent)
         return "copy", _copy_out(qfd, stored, pfd, name, fd, st)
     moved = os.stat(stored, dir_fd=qfd, follow_symlinks=False)
     if (moved.st_dev, moved.st_ino) != (st.st_dev, st.st_ino):
@@ -336,6 +449,21 @@ def _move(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_res
         )
     os.fsync(qfd)
     return "rename", os.dup(fd)
+
+
+def _check_room(qfd: int, size: int, min_free_percent: float) -> None:
+    """Refuse a copy that would leave less than ``min_free_percent`` of the quarantine file
+    system free (a rename on the same file system takes no space and is never refused)."""
+    vfs = os.fstatvfs(qfd)
+    total = vfs.f_blocks * vfs.f_frsize
+    free_after = vfs.f_bavail * vfs.f_frsize - size
+    reserve = total * min_free_percent / 100
+    if free_after < reserve:
+        raise QuarantineError(
+            f"not enough space: a copy of {size} bytes would leave {max(free_after, 0)} bytes free on "
+            f"the quarantine file system, less than quarantine.min_free_percent = {min_free_percent:g}% "
+            f"of {total} bytes"
+        )
 
 
 def _copy_out(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat_result) -> int:
@@ -501,8 +629,22 @@ class QuarantineResponder:
         self.store = store
         self.directory = directory_of(config)
         self.min_severity = None if config.min_severity == "off" else Severity.parse(config.min_severity)
+        self.min_free_percent = config.min_free_percent
         self.policy = policy
         self.on_message = on_message
+        # Where files may be moved from: root -> validated (device, inode) or None. Set by
+        # whoever walks (the scan's roots, the daemon's validated roots); None: the file's
+        # own path, opened without following a customer's symlink.
+        self.roots: Mapping[bytes, tuple[int, int] | None] | None = None
+        self.symlink_roots: frozenset[bytes] = frozenset()
+        self.protected: tuple[bytes, ...] = (self.directory,)  # fim's own trees: never moved from
+        self.protected_dirs: tuple[bytes, ...] = ()  # directories holding fim's own files
+
+    def set_roots(
+        self, roots: Mapping[bytes, tuple[int, int] | None], symlink_roots: Collection[bytes] = ()
+    ) -> None:
+        self.roots = dict(roots)
+        self.symlink_roots = frozenset(symlink_roots)
 
     def wants(self, finding: Finding) -> bool:
         match = finding.match
@@ -529,11 +671,22 @@ class QuarantineResponder:
         try:
             rec = quarantine_file(
                 self.store, self.directory, first.path, expected_sha256=sha,
-                tenant=first.tenant, reason=reason, severity=severity,
+                tenant=first.tenant, reason=reason, severity=severity, roots=self.roots,
+                symlink_roots=self.symlink_roots, protected=self.protected,
+                protected_dirs=self.protected_dirs, min_free_percent=self.min_free_percent,
             )  # fmt: skip
-        except (QuarantineError, OSError) as exc:
-            why = str(exc) if isinstance(exc, QuarantineError) else (exc.strerror or str(exc))
-            where = "see fim quarantine list" if getattr(exc, "kept", False) else "the file is still in place"
+        except (QuarantineError, StoreError, OSError) as exc:
+            # StoreError: the record could not be written (locked, disk full), so nothing moved.
+            why = str(exc) if isinstance(exc, FimError) else (exc.strerror or str(exc))
+            gone = getattr(exc, "gone", False)
+            if gone and self._quarantined(first.path, sha):
+                return  # an earlier verdict on the same file moved it already: nothing to say
+            if getattr(exc, "kept", False):
+                where = "see fim quarantine list"
+            elif gone:
+                where = "the file was gone before it could be moved"
+            else:
+                where = "the file is still in place"
             text = f"quarantine failed, {where}: {why} (because of {reason})"
             if not self._notified(first.path, sha, "fim_quarantine_failed"):  # once, not every scan
                 self._notice(first, "fim_quarantine_failed", severity, text)
@@ -546,16 +699,24 @@ class QuarantineResponder:
         self._notice(first, "fim_quarantined", severity, text)
         self._say(f"fim: quarantined {shown} as #{rec.id} ({reason})")
 
-    def _restored_before(self, path: bytes, sha: str | None) -> bool:
+    def _quarantined(self, path: bytes, sha: str | None) -> bool:
         row = self.store.conn.execute(
-            "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'restored'", (path, sha)
+            "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'quarantined'", (path, sha)
         ).fetchone()
         return row is not None
 
+    def _restored_before(self, path: bytes, sha: str | None) -> bool:
+        with self.store._guard():
+            row = self.store.conn.execute(
+                "SELECT 1 FROM quarantine WHERE path = ? AND sha256 = ? AND status = 'restored'", (path, sha)
+            ).fetchone()
+        return row is not None
+
     def _notified(self, path: bytes, sha: str | None, rule: str) -> bool:
-        row = self.store.conn.execute(
-            "SELECT 1 FROM findings WHERE event_id = ?", (event_id(path, sha, rule, "fim"),)
-        ).fetchone()
+        with self.store._guard():
+            row = self.store.conn.execute(
+                "SELECT 1 FROM findings WHERE event_id = ?", (event_id(path, sha, rule, "fim"),)
+            ).fetchone()
         return row is not None
 
     def _notice(self, finding: Finding, rule: str, severity: Severity, text: str) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fim.config.loader import Config
-from fim.core import paths
+from fim.config.loader import Config, database_path
+from fim.core import locations, paths
 from fim.core.errors import UsageError
 from fim.core.model import Responder, ScanReport
 from fim.detect import hashlists, rules
@@ -108,8 +108,25 @@ def response(
     if qc.enabled:
         if store.where == ":memory:":
             raise UsageError("quarantine.enabled needs a database to record what it moves (not --no-db)")
-        responders.append(quarantine.QuarantineResponder(store, qc, policy, on_message))
+        responder = quarantine.QuarantineResponder(store, qc, policy, on_message)
+        responder.protected, responder.protected_dirs = state_directories(config, store)
+        responders.append(responder)
     return checks, responders
+
+
+def state_directories(config: Config, store: Store) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """fim's own places, never moved from: trees (quarantine, rule cache) and the directories
+    holding its files (database with WAL/SHM, status file; often shared, so only themselves)."""
+    where = store.where if store.where != ":memory:" else str(database_path(config))
+    db = os.fsencode(os.path.abspath(where))
+    cache = os.fsencode(locations.cache_dir(Path(os.fsdecode(db))))
+    trees = [locations.quarantine_dir(config.quarantine.directory), cache]
+    dirs = [os.path.dirname(db)]
+    if config.daemon.status_file:
+        dirs.append(os.path.dirname(os.fsencode(os.path.abspath(config.daemon.status_file))))
+    if config.rules.cache_dir:
+        trees.append(os.fsencode(os.path.abspath(config.rules.cache_dir)))
+    return tuple(dict.fromkeys(trees)), tuple(dict.fromkeys(dirs))
 
 
 def alert_service(config: Config, db_path: str | os.PathLike[str] | None) -> AlertService:

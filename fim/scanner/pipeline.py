@@ -2,7 +2,9 @@
 
 The main thread walks, consults the baseline, and is the only database writer; a thread pool
 inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
-inspections in flight is bounded, so memory stays flat however large the tree. ``fim scan``
+inspections in flight is bounded, so memory stays flat however large the tree. Files wait for
+a worker in one queue per tenant, taken in turn, and no tenant may hold every worker with
+large files: one customer's padded files cannot hold back another customer's verdict. ``fim scan``
 and the daemon both feed this pipeline; it does not know where a candidate came from.
 """
 
@@ -14,6 +16,7 @@ import itertools
 import os
 import queue
 import time
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -29,7 +32,15 @@ from fim.store.database import BaselineRow, Store
 
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
+RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
+# A file larger than this may keep a worker busy for up to a few match timeouts when its content
+# is hostile (padding that makes matching slow); smaller ones take a second or two at worst.
+EXPENSIVE_BYTES = 256 << 10
+# Files accepted but not yet verdicted. Large enough that one tenant's burst does not make
+# submit() block while another tenant's file waits to be accepted; each holds little memory
+# and at most one directory descriptor.
+MAX_QUEUED = 256
 
 
 @dataclass(frozen=True)
@@ -89,15 +100,29 @@ class Scanner:
         self.on_progress = on_progress
         self.on_change = on_change
         self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[_Done] = queue.SimpleQueue()
-        self._inflight = 0
-        self._max_inflight = self.jobs * 8
+        self._done: queue.SimpleQueue[tuple[_Job, Inspection]] = queue.SimpleQueue()
+        self._inflight = 0  # accepted by submit(), verdict not recorded yet
+        self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
+        # Waiting files, by tenant; ``_turns`` lists the tenants with waiting files in the
+        # order they get the next free worker. Only the thread calling submit/collect uses these.
+        self._waiting: dict[str | None, tuple[deque[_Job], deque[_Job]]] = {}
+        self._turns: deque[str | None] = deque()
+        self._running = 0
+        self._running_expensive: Counter[str | None] = Counter()
+        # A tenant's large files may use every worker but one: another tenant's file always
+        # finds a worker within the time a small file takes.
+        self._expensive_cap = max(1, self.jobs - 1)
+        # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
+        # tree gives one event per directory) reach the same file before its row is flushed,
+        # so the baseline lookup misses it; this keeps it to one finding per file and rule.
+        self._recent: OrderedDict[bytes, tuple[tuple, frozenset[tuple[str, str]]]] = OrderedDict()
 
     # -- entry points ------------------------------------------------------------------------
 
     def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = paths.outermost(roots)
+        self.set_roots({r: None for r in roots}, self._symlink_roots())  # quarantine acts only here
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
@@ -189,9 +214,62 @@ class Scanner:
             self._unchanged(cand, base, report, scan_id)
             return
         while self._inflight >= self._max_inflight:
-            self._complete(*self._done.get())
+            self._finish(*self._done.get())
+        st = cand.lstat
+        tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
+        expensive = st is None or st.st_size > EXPENSIVE_BYTES
+        job = _Job(cand, base, report, scan_id, tenant, expensive)
+        queues = self._waiting.get(tenant)
+        if queues is None:
+            queues = self._waiting[tenant] = (deque(), deque())
+            self._turns.append(tenant)
+        queues[1 if expensive else 0].append(job)
         self._inflight += 1
-        self._executor().submit(self._work, cand, base, report, scan_id)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand waiting files to free workers, one tenant after the other (round-robin).
+
+        Within a tenant, small files go first; a tenant's large files wait while it already
+        has ``_expensive_cap`` of them running. Some file is always runnable when no worker
+        is busy, so drain() cannot wait forever.
+        """
+        while self._running < self.jobs and self._turns:
+            for _ in range(len(self._turns)):
+                tenant = self._turns[0]
+                self._turns.rotate(-1)
+                job = self._take(tenant)
+                if job is not None:
+                    break
+            else:
+                return  # every waiting file is a large one of a tenant at its cap
+            self._running += 1
+            if job.expensive:
+                self._running_expensive[job.tenant] += 1
+            self._executor().submit(self._work, job)
+
+    def _take(self, tenant: str | None) -> _Job | None:
+        small, large = self._waiting[tenant]
+        if small:
+            job = small.popleft()
+        elif large and self._running_expensive[tenant] < self._expensive_cap:
+            job = large.popleft()
+        else:
+            return None
+        if not small and not large:
+            del self._waiting[tenant]
+            self._turns.remove(tenant)
+        return job
+
+    def _finish(self, job: _Job, insp: Inspection) -> None:
+        """A worker is done with ``job``: give the worker the next file, record the verdict."""
+        self._running -= 1
+        if job.expensive:
+            self._running_expensive[job.tenant] -= 1
+            if not self._running_expensive[job.tenant]:
+                del self._running_expensive[job.tenant]
+        self._dispatch()
+        self._complete(job.cand, job.base, insp, job.report, job.scan_id)
 
     def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
@@ -201,19 +279,25 @@ class Scanner:
                 item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
             except queue.Empty:
                 break
-            self._complete(*item)
+            self._finish(*item)
             done += 1
         return done
 
     def drain(self) -> None:
         while self._inflight:
-            self._complete(*self._done.get())
+            self._finish(*self._done.get())
 
     @property
     def inflight(self) -> int:
         return self._inflight
 
     def close(self) -> None:
+        for small, large in self._waiting.values():  # never started: only release their dirs
+            for job in (*small, *large):
+                job.cand.release()
+                self._inflight -= 1
+        self._waiting.clear()
+        self._turns.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -223,13 +307,13 @@ class Scanner:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
         return self._pool
 
-    def _work(self, cand: Candidate, base: BaselineRow | None, report: ScanReport, scan_id: int) -> None:
+    def _work(self, job: _Job) -> None:
         """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
         try:
-            insp = self.inspector.inspect(cand)
+            insp = self.inspector.inspect(job.cand)
         except Exception as exc:
-            insp = Inspection(cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((cand, base, insp, report, scan_id))
+            insp = Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
+        self._done.put((job, insp))
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
@@ -263,7 +347,12 @@ class Scanner:
             stats.files_read += 1
             stats.bytes_read += state.size
         tenant = self.tenants.tenant(state.path, state.uid)
-        if base is None:
+        identity = (state.dev, state.ino, state.size, state.mtime_ns, state.ctime_ns, state.sha256)
+        recent = self._recent.get(state.path)
+        again = recent[1] if recent is not None and recent[0] == identity and state.sha256 else None
+        if again is not None:
+            change = Change.UNCHANGED  # the very same file, its verdict recorded moments ago
+        elif base is None:
             change = Change.NEW
             stats.new += 1
         elif base.sha256 != state.sha256 or state.sha256 is None:
@@ -274,16 +363,30 @@ class Scanner:
         if change is not Change.UNCHANGED:
             self._changed(state.path, change, tenant)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
+        known |= again or set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
         found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
         fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
         self.store.record(insp, tenant, self.version, scan_id, fresh)
+        self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
+        self._recent.move_to_end(state.path)
+        if len(self._recent) > RECENT_VERDICTS:
+            self._recent.popitem(last=False)
         for finding in found:
             self._report(finding, report)
         self._respond(found)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def set_roots(
+        self, roots: dict[bytes, tuple[int, int] | None], symlink_roots: Sequence[bytes] = ()
+    ) -> None:
+        """Tell responders which trees they may act in (root -> validated device and inode)."""
+        for responder in self.responders:
+            set_roots = getattr(responder, "set_roots", None)
+            if set_roots is not None:
+                set_roots(roots, symlink_roots)
 
     def _report(self, finding: Finding, report: ScanReport) -> None:
         report.findings.append(finding)
@@ -322,12 +425,18 @@ class Scanner:
         self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
     ) -> Walker:
         """A walker that reports its problems into ``report``."""
-        return Walker(
+        walker = Walker(
             excludes=self.excludes,
             one_file_system=self.config.scan.one_file_system,
             on_problem=lambda p: self._problem(p, report),
             on_directory=on_directory,
         )
+        walker.symlink_roots = self._symlink_roots()
+        return walker
+
+    def _symlink_roots(self) -> frozenset[bytes]:
+        """Roots the configuration allows to be root-owned symlinks (daemon.symlink_roots)."""
+        return frozenset(os.fsencode(os.path.normpath(p)) for p in self.config.daemon.symlink_roots)
 
     def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
         for raw in items:
@@ -339,7 +448,16 @@ class Scanner:
             yield from walker.walk_beneath(b"/", path)
 
 
-_Done = tuple[Candidate, "BaselineRow | None", Inspection, ScanReport, int]
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A file accepted by submit(), waiting for or in the hands of a worker."""
+
+    cand: Candidate
+    base: BaselineRow | None
+    report: ScanReport
+    scan_id: int
+    tenant: str | None
+    expensive: bool  # larger than EXPENSIVE_BYTES (or size unknown)
 
 
 def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fim.core import paths
-from fim.core.errors import StoreError
+from fim.core import paths, statefiles
+from fim.core.errors import DatabaseFull, StoreError
 from fim.core.model import Finding, Inspection, RuleMatch, Status, event_id
 from fim.store.migrations import COMPONENTS, SCHEMA_GENERATION
 
@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 1000
 BATCH_SECONDS = 1.0
+# Space set aside next to the database (``<db>-reserve``) by long-running processes: when the
+# disk is full at start, giving it back lets SQLite create the WAL index (32 KiB) and write a
+# few pages, so the daemon starts (degraded) instead of failing at every restart.
+RESERVE_BYTES = 256 << 10
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +56,15 @@ class BaselineRow:
             and self.size == st.st_size
             and self.mtime_ns == st.st_mtime_ns
             and self.ctime_ns == st.st_ctime_ns
+            and st.st_nlink <= 1  # several names: may change unseen through one we do not watch
         )
 
 
-def _translate(exc: sqlite3.Error, where: str) -> StoreError:
+def translate(exc: sqlite3.Error, where: str) -> StoreError:
+    """An operator's message for a sqlite3 error (:class:`DatabaseFull` when out of space)."""
     text = str(exc)
+    if _is_full(exc, where):
+        return DatabaseFull(f"database {where}: the file system is full ({text}); free space there")
     if "locked" in text or "busy" in text:
         return StoreError(
             f"database {where} is locked by another process (is another fim running?); "
@@ -68,6 +78,24 @@ def _translate(exc: sqlite3.Error, where: str) -> StoreError:
     if "readonly" in text or "unable to open" in text:
         return StoreError(f"database {where} cannot be written ({text})")
     return StoreError(f"database {where}: {text}")
+
+
+def _is_full(exc: sqlite3.Error, where: str) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if (code is not None and code & 0xFF == _SQLITE_FULL) or "disk is full" in str(exc):
+        return True
+    # Creating the WAL index of a database on a full disk fails as an I/O error.
+    if (code is not None and code & 0xFF == _SQLITE_IOERR) or "disk I/O error" in str(exc):
+        return _free_bytes(where) < 64 << 10
+    return False
+
+
+def _free_bytes(where: str) -> int:
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(where)))
+    except (OSError, ValueError):
+        return 1 << 62  # cannot tell: not known to be full
+    return st.f_bavail * st.f_frsize
 
 
 class Store:
@@ -85,7 +113,13 @@ class Store:
         self._last_flush = time.monotonic()
         self._retry_after = 0.0
         self._calls = 0
+        self._pending_scans: list[tuple] = []  # scans begun while the disk was full
         self.last_error = ""
+        # The last write's failure, None once a write succeeds again (the daemon's health).
+        self.write_error: StoreError | None = None
+        self._reserve = 0  # bytes to keep aside in <db>-reserve (see RESERVE_BYTES)
+        self._reserve_retry = 0.0
+        self._reserve_error: StoreError | None = None
 
     @functools.cached_property
     def db(self) -> sqlite_utils.Database:
@@ -98,29 +132,73 @@ class Store:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> Store:
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 5.0, reserve: int = 0) -> Store:
+        """Open (or create) the database. ``reserve``: keep that many bytes set aside in
+        ``<path>-reserve`` and give them back when the disk is too full to open the database."""
         where = os.fspath(path)
         if where != ":memory:":
             target = Path(where)
             try:
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                # The baseline names customers' files: readable by the owner only. Create it
-                # only when missing: closing any descriptor of an open SQLite file drops every
-                # POSIX lock this process holds on it, under other connections' feet.
+                statefiles.private_dir(target.parent)
+                # The baseline names customers' files: readable by the owner only (SQLite gives
+                # its WAL and SHM files the same mode). Create it only when missing: closing any
+                # descriptor of an open SQLite file drops every POSIX lock this process holds
+                # on it, under other connections' feet.
+                created = False
                 if not target.exists():
                     try:
                         os.close(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                        created = True
                     except FileExistsError:
                         pass
+                if not created and not _filled(target, busy_timeout):
+                    # SQLite would take an empty file for a new database: a baseline emptied
+                    # by accident (or by someone) would silently start again from nothing.
+                    raise StoreError(
+                        f"database {where} is an empty file (0 bytes), not a fim database; "
+                        "delete it or move it aside to start a new baseline"
+                    )
             except OSError as exc:
                 raise StoreError(f"cannot create database {where}: {exc.strerror}") from None
+        try:
+            store = cls._connect(where, busy_timeout)
+        except DatabaseFull:
+            if not reserve or not _release_reserve(where):
+                raise
+            store = cls._connect(where, busy_timeout)  # on the space given back
+            store.write_error = store._reserve_error = DatabaseFull(
+                f"database {where}: the file system is full; fim started on its reserve space and "
+                "stays degraded until it can set that aside again"
+            )
+        store._reserve = reserve
+        store._check_reserve()
+        return store
+
+    @classmethod
+    def _connect(cls, where: str, busy_timeout: float) -> Store:
+        conn = None
         try:
             conn = sqlite3.connect(where, timeout=busy_timeout, check_same_thread=False)
             store = cls(conn, where)
             store._prepare()
         except sqlite3.Error as exc:
-            raise _translate(exc, where) from None
+            if conn is not None:
+                conn.close()
+            raise translate(exc, where) from None
         return store
+
+    def _check_reserve(self) -> None:
+        """Set the reserve aside (best effort). After :meth:`open` had to use it, the disk counts
+        as full (the write error stays) until there is room for twice the reserve again."""
+        if not self._reserve or self.where == ":memory:" or time.monotonic() < self._reserve_retry:
+            return
+        self._reserve_retry = time.monotonic() + 1.0
+        if self._reserve_error is not None and _free_bytes(self.where) < 2 * self._reserve:
+            return
+        if _make_reserve(self.where, self._reserve) and self._reserve_error is not None:
+            if self.write_error is self._reserve_error:
+                self.write_error = None
+            self._reserve_error = None
 
     @classmethod
     def memory(cls) -> Store:
@@ -187,13 +265,23 @@ class Store:
     # -- scans -------------------------------------------------------------------------------
 
     def begin_scan(self, kind: str, roots: Sequence[str], ruleset: str) -> int:
-        with self._guard():
-            cur = self.conn.execute(
-                "INSERT INTO scans(started_ns, kind, roots, ruleset, status) VALUES (?,?,?,?,?)",
-                (time.time_ns(), kind, json.dumps(list(roots)), ruleset, "running"),
-            )
-            self.conn.commit()
-            return int(cur.lastrowid or 0)
+        """Record a scan's start; its id. On a full disk the id is taken from what is in the
+        database and the row is written with the next flush (ids are only used in order)."""
+        row = (time.time_ns(), kind, json.dumps(list(roots)), ruleset, "running")
+        if not self._pending_scans:
+            try:
+                with self._guard():
+                    cur = self.conn.execute(
+                        "INSERT INTO scans(started_ns, kind, roots, ruleset, status) VALUES (?,?,?,?,?)", row
+                    )
+                    self.conn.commit()
+                    return int(cur.lastrowid or 0)
+            except DatabaseFull as exc:
+                self.conn.rollback()
+                self.write_error = exc
+        scan_id = max(self.latest_scan_id(), *(s[0] for s in self._pending_scans)) + 1
+        self._pending_scans.append((scan_id, *row))
+        return scan_id
 
     def finish_scan(self, scan_id: int, status: str, stats: dict) -> None:
         self.flush()
@@ -365,21 +453,36 @@ class Store:
         """
         self._last_flush = time.monotonic()
         files, seen, findings = self._pending_files, self._pending_seen, self._pending_findings
-        if not (files or seen or findings):
+        scans = self._pending_scans
+        if not (files or seen or findings or scans):
+            if self._reserve_error is not None:
+                self._check_reserve()
             return
         try:
             with self._guard(), self.conn:
+                if scans:
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO scans(id, started_ns, kind, roots, ruleset, status) "
+                        "VALUES (?,?,?,?,?,?)",
+                        scans,
+                    )
                 if files:
                     self.conn.executemany(_UPSERT_FILE, files)
                 if seen:
                     self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
                 if findings:
                     self._insert_findings(findings)
-        except BaseException:
+        except BaseException as exc:
             for row in findings:
                 row.pop("id", None)  # ids of a rolled-back insert mean nothing
+            if isinstance(exc, StoreError):
+                self.write_error = exc
             raise
         self._pending_files, self._pending_seen, self._pending_findings = [], [], []
+        self._pending_scans = []
+        self.write_error = self._reserve_error
+        if self._reserve_error is not None:
+            self._check_reserve()
 
     @property
     def pending_findings(self) -> int:
@@ -387,7 +490,10 @@ class Store:
 
     @property
     def pending(self) -> int:
-        return len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
+        return (
+            len(self._pending_files) + len(self._pending_seen) + len(self._pending_findings)
+            + len(self._pending_scans)
+        )  # fmt: skip
 
     def _insert_findings(self, rows: list[dict]) -> None:
         for row in rows:
@@ -416,7 +522,55 @@ class _Guard:
 
     def __exit__(self, typ, exc, tb) -> None:
         if isinstance(exc, sqlite3.Error):
-            raise _translate(exc, self.where) from None
+            raise translate(exc, self.where) from None
+
+
+def _reserve_path(where: str) -> str:
+    return where + "-reserve"
+
+
+def _make_reserve(where: str, size: int) -> bool:
+    """Whether ``<where>-reserve`` now holds ``size`` bytes (created if there is room)."""
+    path = _reserve_path(where)
+    try:
+        if os.stat(path).st_size >= size:
+            return True
+    except OSError:
+        pass
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return False
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError:  # no room for it now: none rather than a partial one
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def _release_reserve(where: str) -> bool:
+    try:
+        os.unlink(_reserve_path(where))
+    except OSError:
+        return False
+    return True
+
+
+def _filled(target: Path, wait: float) -> bool:
+    """False when ``target`` stays empty: another fim that has just created it writes its
+    schema within moments (treated like a lock: waited for up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while target.stat().st_size == 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _statements(script: str) -> list[str]:

@@ -139,3 +139,36 @@ def test_mattermost_post_pings_nobody(db, http_receiver):
     (req,) = http_receiver.on("/hooks/tok3nvalue")
     text = req.json["text"]
     assert "(at)all (at)here (at)channel x(at)everyone.php" in text and not LIVE_BROADCAST.search(text)
+
+
+MARKDOWN_NAME = b"/home/alice/[urgent: reset your password](https://evil.example/login)_**x**_||y||`z`.php"
+
+
+def test_mattermost_post_shows_a_markdown_link_in_a_file_name_as_text(db, http_receiver):
+    url = f"mmost://127.0.0.1:{http_receiver.port}/tok3nvalue"
+    service = make_service(db, [{"name": "mm", "type": "apprise", "urls": [url]}])
+    add_findings(db, service, [finding(MARKDOWN_NAME)])
+    deliver_all(service)
+    (req,) = http_receiver.on("/hooks/tok3nvalue")
+    text = req.json["text"]
+    assert "](" not in text.replace("\\]", "")  # no live [text](url) link
+    assert (
+        r"\[urgent: reset your password\](https://evil.example/login)\_\*\*x\*\*\_\|\|y\|\|\`z\`.php" in text
+    )
+
+
+def test_discord_content_shows_a_markdown_link_in_a_file_name_as_text(db, monkeypatch):
+    api = _Captured(monkeypatch)
+    url = "discord://1234567890/abcdefghijklmnopqrstuvwxyz"
+    service = make_service(db, [{"name": "discord", "type": "apprise", "urls": [url]}])
+    add_findings(db, service, [finding(MARKDOWN_NAME)])
+    deliver_all(service)
+    ((_endpoint, payload),) = api.calls
+    assert r"\[urgent: reset your password\](https://evil.example/login)" in payload["content"]
+    assert "](" not in payload["content"].replace("\\]", "")
+
+
+def test_markdown_escaping_keeps_every_character_readable():
+    shown = r"/home/a/[x](y)_*~`|\u202e.php"
+    escaped = render.markdown_escape(shown)
+    assert re.sub(r"\\(.)", r"\1", escaped) == shown

@@ -16,9 +16,13 @@ from pathlib import Path
 
 from tests.daemon.conftest import DaemonProc
 
-# Run inside the new user and mount namespace: mount the tmpfs over the state directory, then
-# become the daemon (exec: the daemon keeps the pid the test knows, so signals reach it).
-MOUNT_AND_EXEC = 'mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$2" || exit 71; shift 2; exec "$@"'
+# Run inside the new user and mount namespace: mount the tmpfs over the state directory, say
+# so, and hold the namespace (and so the file system) until killed. Daemons enter it with
+# nsenter, which execs them: each keeps the pid the test knows, so signals reach it, and the
+# file system outlives a daemon like a real disk does across restarts.
+MOUNT_AND_HOLD = (
+    'mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$2" || exit 71; echo mounted; exec sleep 100000'
+)
 
 # A query run inside the daemon's mount namespace. SQLite resolves symbolic links in database
 # names, and /proc/<pid>/root reads as "/" from outside: a connection opened through it would
@@ -39,16 +43,25 @@ class TmpfsStateDaemon(DaemonProc):
         self.state = self.db.parent
         self.state_db = self.db  # the database's path as the daemon sees it
         self.size = size
+        self.holder: subprocess.Popen | None = None  # holds the namespace with the tmpfs
         for tool in ("unshare", "nsenter"):
             if shutil.which(tool) is None:
                 raise AssertionError(f"util-linux {tool} is needed for this test")
 
     def start(self, wait_ready: bool = True) -> TmpfsStateDaemon:
-        self.state.mkdir(exist_ok=True)
+        if self.holder is None:
+            self.state.mkdir(exist_ok=True)
+            self.holder = subprocess.Popen(
+                ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", MOUNT_AND_HOLD, "sh",
+                 self.size, str(self.state)],
+                stdout=subprocess.PIPE,
+            )  # fmt: skip
+            assert self.holder.stdout is not None
+            if self.holder.stdout.readline() != b"mounted\n":
+                raise AssertionError(f"cannot mount a tmpfs in a user namespace ({self.holder.wait()})")
         self._logfh = open(self.log, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", MOUNT_AND_EXEC, "sh",
-             self.size, str(self.state),
+            ["nsenter", f"--target={self.holder.pid}", "--user", "--mount", "--",
              sys.executable, "-m", "fim", "daemon", "--config", str(self.config), "--log-format", "json"],
             stderr=self._logfh,
             stdout=subprocess.DEVNULL,
@@ -59,15 +72,25 @@ class TmpfsStateDaemon(DaemonProc):
             self.notify.wait_for("READY=1", after=len(self.notify.messages))
         return self
 
+    def release(self) -> None:
+        """Unmount the state file system (end the namespace holding it)."""
+        if self.holder is not None and self.holder.poll() is None:
+            self.holder.kill()
+            self.holder.wait()
+
     def inside(self, path: Path) -> Path:
         """``path`` as the daemon sees it, reachable from here for plain file operations."""
-        assert self.proc is not None
-        return Path(f"/proc/{self.proc.pid}/root") / path.relative_to("/")
+        assert self.holder is not None
+        return Path(f"/proc/{self.holder.pid}/root") / path.relative_to("/")
+
+    def status(self) -> dict:
+        """The daemon's status.json (on the state file system)."""
+        return json.loads(self.inside(self.state / "status.json").read_text())
 
     def query(self, sql: str) -> list[tuple]:
-        assert self.proc is not None and self.proc.poll() is None, self.log_tail()
+        assert self.holder is not None and self.holder.poll() is None
         out = subprocess.run(
-            ["nsenter", f"--target={self.proc.pid}", "--user", "--mount", "--",
+            ["nsenter", f"--target={self.holder.pid}", "--user", "--mount", "--",
              sys.executable, "-c", QUERY, str(self.state_db), sql],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip

@@ -143,3 +143,47 @@ def test_a_tampered_quarantine_copy_is_not_restored(store, tmp_path, uploads):
     with pytest.raises(QuarantineError, match="does not match its record"):
         quarantine.restore(store, rec.id)
     assert not (uploads / "x.php").exists()
+
+
+def test_a_path_outside_the_configured_roots_is_refused(store, tmp_path, uploads):
+    elsewhere = tmp_path / "opt"
+    elsewhere.mkdir()
+    (elsewhere / "x.php").write_bytes(SHELL)
+    with pytest.raises(QuarantineError, match="outside the configured roots"):
+        quarantine.quarantine_file(
+            store,
+            tmp_path / "q",
+            bytes(elsewhere / "x.php"),
+            expected_sha256=SHA,
+            roots={bytes(uploads): None},
+        )
+    assert (elsewhere / "x.php").read_bytes() == SHELL and quarantine.records(store) == []
+
+
+def test_a_root_replaced_since_it_was_validated_is_refused(store, tmp_path, uploads):
+    (uploads / "x.php").write_bytes(SHELL)
+    st = os.stat(uploads)
+    os.rename(uploads, tmp_path / "old")
+    uploads.mkdir()
+    (uploads / "x.php").write_bytes(SHELL)
+    with pytest.raises(QuarantineError, match="replaced since it was validated"):
+        quarantine.quarantine_file(
+            store, tmp_path / "q", bytes(uploads / "x.php"), expected_sha256=SHA,
+            roots={bytes(uploads): (st.st_dev, st.st_ino)},
+        )  # fmt: skip
+    assert (uploads / "x.php").exists() and quarantine.records(store) == []
+
+
+def test_nothing_is_moved_from_a_protected_state_directory(store, tmp_path, uploads):
+    (uploads / "x.php").write_bytes(SHELL)
+    with pytest.raises(QuarantineError, match="fim's own state directory"):
+        quarantine.quarantine_file(
+            store, tmp_path / "q", bytes(uploads / "x.php"), expected_sha256=SHA,
+            roots={bytes(tmp_path / "home"): None}, protected_dirs=[bytes(uploads)],
+        )  # fmt: skip
+    with pytest.raises(QuarantineError, match="fim's own state directory"):
+        quarantine.quarantine_file(
+            store, tmp_path / "q", bytes(uploads / "x.php"), expected_sha256=SHA,
+            roots={bytes(tmp_path / "home"): None}, protected=[bytes(tmp_path / "home/dave")],
+        )  # fmt: skip
+    assert (uploads / "x.php").read_bytes() == SHELL and quarantine.records(store) == []

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from fim.alerts import render
 from fim.alerts.render import Message
-from fim.alerts.secret_values import Masker
+from fim.alerts.secret_values import Masker, shown_url
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.core.model import Severity
 from fim.core.version import __version__
@@ -64,6 +64,13 @@ class _Capture(logging.Handler):
         _log.removeHandler(self)
 
 
+_MARKDOWN_SCHEMES = frozenset(
+    {"discord", "mmost", "mmosts", "rocket", "rockets", "zulip", "msteams", "workflow", "workflows"}
+)
+_MARKDOWN_PLUGINS = frozenset(
+    {"NotifyDiscord", "NotifyMattermost", "NotifyRocketChat", "NotifyZulip", "NotifyMSTeams"}
+)
+
 _NOTIFY_TYPE = {
     Severity.LOW: "info",
     Severity.MEDIUM: "warning",
@@ -89,13 +96,16 @@ class AppriseSink:
             raise ValueError(url_problem(url) or "apprise cannot use this URL")
         self._plugin = plugin
         self._scheme = urlsplit(url).scheme.lower()
-        # apprise's privacy form hides tokens and passwords; its query string is only noise.
-        self._shown = plugin.url(privacy=True).split("?", 1)[0]
+        # Not apprise's privacy form: it leaves host names, where a token can hide, readable.
+        self._shown = shown_url(url)
         self._email = "email" in type(plugin).__module__ or self._scheme in ("mailto", "mailtos")
         self._slack = self._scheme == "slack" or type(plugin).__name__ == "NotifySlack"
         # Slack reads & < > as markup. apprise escapes plain text for Slack itself in recent
         # versions; escape here only when it does not, so nothing is escaped twice.
         self._escape_slack = self._slack and not _apprise_escapes_slack(plugin)
+        # These render Markdown in any message, plain text included: a file named
+        # "[x](https://...)" would be a live link, so Markdown characters are escaped.
+        self._markdown = self._scheme in _MARKDOWN_SCHEMES or type(plugin).__name__ in _MARKDOWN_PLUGINS
         # A message longer than the service takes (Discord: 2000 characters) would be refused
         # forever: cut it (it says how many findings and how to list them) unless the URL says.
         self._overflow = None if "overflow=" in url else apprise.common.OverflowMode.TRUNCATE
@@ -106,7 +116,7 @@ class AppriseSink:
     def render(self, message: Message) -> Message:
         if self._email:
             return render.for_email(message)
-        return render.for_chat(message, escape_slack=self._escape_slack)
+        return render.for_chat(message, escape_slack=self._escape_slack, escape_markdown=self._markdown)
 
     def send(self, batch: Batch, timeout: float) -> None:
         apprise = _apprise()

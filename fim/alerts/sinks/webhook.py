@@ -24,10 +24,9 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 from fim.alerts.events import encode
-from fim.alerts.secret_values import Masker
+from fim.alerts.secret_values import Masker, shown_url
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.core.version import __version__
 
@@ -57,8 +56,7 @@ class WebhookSink:
         self._headers = dict(headers)
         self._secret = secret.encode()
         self._masker = masker
-        parts = urlsplit(url)
-        self._shown = f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}/..."
+        self._shown = shown_url(url)  # a token may be anywhere in it, the host name included
         context = ssl.create_default_context()
         self._opener = urllib.request.build_opener(
             _NoRedirect(), urllib.request.HTTPSHandler(context=context)

