@@ -11,12 +11,11 @@ import click
 
 from fim.alerts.outbox import Delivery
 from fim.alerts.service import AlertService
+from fim.cli.options import config_option, db_option, format_option
 from fim.config import loader as config_mod
 from fim.core import paths
 from fim.scanner.build import alert_service
 
-_config_option = click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
-_db_option = click.option("--db", "db_path", type=click.Path(), help="Database (default: the state dir).")
 _sink_option = click.option(
     "--sink", "sinks", multiple=True, metavar="NAME", help="Only this sink (repeatable; default: all)."
 )
@@ -51,7 +50,7 @@ def alerts_group() -> None:
 
 
 @alerts_group.command("test")
-@_config_option
+@config_option
 @_sink_option
 def alerts_test(config_path: str | None, sinks: tuple[str, ...]) -> None:
     """Send a test alert through each sink (rendering, escaping, the real send); exit 2 if any fails."""
@@ -70,9 +69,9 @@ def alerts_test(config_path: str | None, sinks: tuple[str, ...]) -> None:
 
 
 @alerts_group.command("pending")
-@_config_option
-@_db_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@config_option
+@db_option
+@format_option
 def alerts_pending(config_path: str | None, db_path: str | None, fmt: str) -> None:
     """List undelivered alerts with their attempts and last error."""
     service = _service(config_path, db_path)
@@ -130,8 +129,8 @@ def _ago(ns: int) -> str:
 
 
 @alerts_group.command("retry")
-@_config_option
-@_db_option
+@config_option
+@db_option
 @_sink_option
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds.")
 def alerts_retry(
@@ -154,7 +153,7 @@ def alerts_retry(
 
 
 @alerts_group.command("check")
-@_config_option
+@config_option
 def alerts_check(config_path: str | None) -> None:
     """Build every sink as the daemon would: secrets readable, URLs valid, programs safe."""
     service = _service(config_path, None)

@@ -8,17 +8,12 @@ from pathlib import Path
 
 import click
 
+from fim.cli.options import config_option, db_option, format_option
 from fim.config import loader as config_mod
 from fim.core import paths
 from fim.report import output
 from fim.respond import quarantine, retention
 from fim.store.database import Store
-
-_config_option = click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
-_db_option = click.option("--db", "db_path", type=click.Path(), help="Database (default: from the config).")
-_format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 
 
 def _open(config_path: str | None, db_path: str | None) -> tuple[config_mod.Config, Store]:
@@ -40,9 +35,9 @@ def quarantine_group() -> None:
 
 
 @quarantine_group.command("list")
-@_config_option
-@_db_option
-@_format_option
+@config_option
+@db_option
+@format_option
 @click.option("--tenant", help="Only this tenant's files.")
 @click.option("--all", "show_all", is_flag=True, help="Include files already restored.")
 def quarantine_list(
@@ -67,8 +62,8 @@ def quarantine_list(
 
 @quarantine_group.command("restore")
 @click.argument("record_id", metavar="ID", type=int)
-@_config_option
-@_db_option
+@config_option
+@db_option
 def quarantine_restore(record_id: int, config_path: str | None, db_path: str | None) -> None:
     """Put file ID back where it was, byte for byte, with its owner, mode and timestamps.
 
@@ -87,8 +82,8 @@ def quarantine_restore(record_id: int, config_path: str | None, db_path: str | N
     "--older-than", "days", type=click.FloatRange(min=0), required=True, metavar="DAYS",
     help="Delete quarantined files older than DAYS days (0: all).",
 )  # fmt: skip
-@_config_option
-@_db_option
+@config_option
+@db_option
 def quarantine_purge(days: float, config_path: str | None, db_path: str | None) -> None:
     """Delete quarantined files (and their records) for good."""
     _config, store = _open(config_path, db_path)
@@ -110,9 +105,9 @@ def db_group() -> None:
 
 
 @db_group.command("prune")
-@_config_option
-@_db_option
-@_format_option
+@config_option
+@db_option
+@format_option
 def db_prune(config_path: str | None, db_path: str | None, fmt: str) -> None:
     """Delete what is older than the [retention] ages: findings (and their alert deliveries),
     scan records, baseline rows of files that are gone, quarantined files."""
@@ -139,9 +134,9 @@ def tenant_group() -> None:
 
 @tenant_group.command("forget")
 @click.argument("name")
-@_config_option
-@_db_option
-@_format_option
+@config_option
+@db_option
+@format_option
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
 def tenant_forget(name: str, config_path: str | None, db_path: str | None, fmt: str, dry_run: bool) -> None:
     """Remove everything fim holds about tenant NAME: baseline rows, findings, alert deliveries,
