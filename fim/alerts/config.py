@@ -11,27 +11,17 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from fim.alerts.sinks.registry import SINK_TYPES, kind
 from fim.core.values import SECRET, choice
 
-SINK_TYPES = ("apprise", "webhook", "exec", "jsonl")
 SEVERITIES = ("low", "medium", "high", "critical")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-# Keys every sink type accepts; the others belong to one or more types.
+# Keys every sink type accepts; each kind's module (see fim.alerts.sinks.registry) names its own.
 COMMON_KEYS = frozenset(
     {"name", "type", "min_severity", "families", "rulesets", "tenants", "health", "timeout"}
     | {"rate_limit", "rate_period"}
 )
-TYPE_KEYS = {
-    "apprise": frozenset(
-        {"urls", "url_file", "url_env", "mode", "group_window", "digest_interval", "max_listed"}
-        | {"max_messages"}
-    ),
-    "webhook": frozenset({"url", "url_file", "url_env", "headers", "secret", "secret_file", "secret_env"})
-    | {"max_batch"},
-    "exec": frozenset({"argv", "env", "max_batch"}),
-    "jsonl": frozenset({"path", "max_batch"}),
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +77,8 @@ class SinkConfig:
         if not self.type:
             problems.append(f"type: required, one of {', '.join(SINK_TYPES)}")
             return problems
-        allowed = COMMON_KEYS | TYPE_KEYS[self.type]
+        sink_kind = kind(self.type)
+        allowed = COMMON_KEYS | sink_kind.KEYS
         defaults = SinkConfig()
         for f in dataclasses.fields(self):
             if f.name not in allowed and getattr(self, f.name) != getattr(defaults, f.name):
@@ -98,62 +89,8 @@ class SinkConfig:
             problems.append("rate_period: must be more than 0")
         if self.max_batch < 1:
             problems.append("max_batch: must be at least 1")
-        problems.extend(getattr(self, f"_validate_{self.type}")())
+        problems.extend(sink_kind.validate(self))
         return problems
-
-    def _validate_apprise(self) -> list[str]:
-        problems = _one_source("urls", bool(self.urls), self.url_file, self.url_env)
-        if self.max_listed < 1:
-            problems.append("max_listed: must be at least 1")
-        if self.max_messages < 1:
-            problems.append("max_messages: must be at least 1")
-        if self.digest_interval < 60:
-            problems.append("digest_interval: must be at least 60 seconds")
-        if self.group_window > 3600:
-            problems.append("group_window: must be at most 3600 seconds")
-        if self.urls:
-            from fim.alerts.sinks.apprise_sink import url_problem  # apprise loads only when used
-
-            for index, url in enumerate(self.urls):
-                problem = url_problem(url)
-                if problem:
-                    problems.append(f"urls[{index}]: {problem}")
-        return problems
-
-    def _validate_webhook(self) -> list[str]:
-        problems = _one_source("url", bool(self.url), self.url_file, self.url_env)
-        if self.url and not self.url.lower().startswith(("https://", "http://")):
-            problems.append("url: must start with https:// (or http://)")  # never echo the URL
-        if sum(map(bool, (self.secret, self.secret_file, self.secret_env))) > 1:
-            problems.append("secret: give one of secret, secret_file, secret_env")
-        for key in self.headers:
-            if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", key):
-                # not quoted: a mistyped "Authorization: Bearer <token>" key holds the token
-                problems.append("headers: a key is not a valid header name (letters, digits, '-')")
-        return problems
-
-    def _validate_exec(self) -> list[str]:
-        if not self.argv:
-            return ["argv: required, the program's absolute path then its fixed arguments"]
-        if not self.argv[0].startswith("/"):
-            return ["argv: the program must be an absolute path (no PATH lookup, no shell)"]
-        return []
-
-    def _validate_jsonl(self) -> list[str]:
-        if not self.path:
-            return ['path: required, a file to append to, or "-" for standard output']
-        if self.path != "-" and not self.path.startswith("/"):
-            return ["path: must be an absolute path or -"]
-        return []
-
-
-def _one_source(inline_key: str, inline: bool, from_file: str, from_env: str) -> list[str]:
-    given = sum(map(bool, (inline, from_file, from_env)))
-    if given == 0:
-        return [f"{inline_key}: required (or {inline_key.rstrip('s')}_file / url_env)"]
-    if given > 1:
-        return [f"{inline_key}: give only one of {inline_key}, url_file, url_env"]
-    return []
 
 
 @dataclass(frozen=True)

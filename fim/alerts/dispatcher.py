@@ -23,7 +23,7 @@ from fim.alerts import render, state
 from fim.alerts.config import AlertsConfig
 from fim.alerts.events import event_from_row
 from fim.alerts.outbox import Delivery, Outbox, Target
-from fim.alerts.sinks import Batch, SinkError
+from fim.alerts.sinks.base import Batch, SinkError
 from fim.core.model import Severity
 
 log = logging.getLogger("fim.alerts")

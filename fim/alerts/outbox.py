@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fim.alerts.config import SinkConfig
 from fim.alerts.render import Message
-from fim.alerts.sinks import Sink
+from fim.alerts.sinks.base import Sink
 from fim.core.model import Severity
 
 FINDING_COLUMNS = (

@@ -108,3 +108,13 @@ class Masker:
 
     def mask(self, text: str) -> str:
         return self._pattern.sub(MASK, text) if self._pattern else text
+
+
+def one_source(inline_key: str, inline: bool, from_file: str, from_env: str) -> list[str]:
+    """Problems with where a value comes from: exactly one of inline, ``*_file``, ``*_env``."""
+    given = sum(map(bool, (inline, from_file, from_env)))
+    if given == 0:
+        return [f"{inline_key}: required (or {inline_key.rstrip('s')}_file / url_env)"]
+    if given > 1:
+        return [f"{inline_key}: give only one of {inline_key}, url_file, url_env"]
+    return []

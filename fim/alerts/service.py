@@ -27,7 +27,8 @@ from fim.alerts.events import health_event
 from fim.alerts.outbox import Delivery, Outbox, Target
 from fim.alerts.render import notice_message
 from fim.alerts.secret_values import Masker
-from fim.alerts.sinks import Batch, build
+from fim.alerts.sinks.base import Batch
+from fim.alerts.sinks.factory import build
 from fim.core.errors import ConfigError, StoreError
 from fim.core.model import Severity
 from fim.store.database import Store, translate

@@ -162,3 +162,34 @@ def test_masker_hides_tokens_passwords_and_whole_urls_but_not_ordinary_words():
         "login ops:Pa55word failed; POST /services/T0KEN1234567/hook; key hmac-key-value; hooks"
     )
     assert text == "login ops:*** failed; POST /services/***/hook; key ***; hooks"
+
+
+def test_every_sink_kind_is_one_module_with_its_keys_validation_and_build():
+    import dataclasses
+
+    from fim.alerts.config import COMMON_KEYS, SinkConfig
+    from fim.alerts.sinks.registry import SINK_TYPES, kind
+
+    fields = {f.name for f in dataclasses.fields(SinkConfig)}
+    claimed = set(COMMON_KEYS)
+    for name in SINK_TYPES:
+        module = kind(name)
+        assert name == module.TYPE
+        assert fields >= module.KEYS, f"{name}: keys without a SinkConfig field: {module.KEYS - fields}"
+        assert callable(module.validate) and callable(module.build)
+        claimed |= module.KEYS
+    assert fields == claimed, f"SinkConfig fields no kind uses: {fields - claimed}"
+
+
+def test_reading_a_configuration_loads_only_the_sink_kinds_it_names():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from fim.config import loader\n"
+        "loader.from_dict({'alerts': {'sinks': [{'name': 'w', 'type': 'jsonl', 'path': '/x'}]}})\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fim.alerts.sinks.', 'apprise'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['fim.alerts.sinks.base', 'fim.alerts.sinks.jsonl', 'fim.alerts.sinks.registry']"

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fim.alerts import render
 from fim.alerts.render import Message
-from fim.alerts.secret_values import Masker, shown_url
+from fim.alerts.secret_values import Masker, one_source, read_secret, shown_url, url_lines
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.core.model import Severity
 from fim.core.version import __version__
+
+if TYPE_CHECKING:
+    from fim.alerts.config import SinkConfig
+    from fim.alerts.secret_values import Masker
+    from fim.alerts.sinks.base import Sink
+
 
 _log = logging.getLogger("apprise")
 # apprise's own lines reach the operator through SinkError, masked; never raw on stderr.
@@ -149,3 +156,51 @@ def _apprise_escapes_slack(plugin: object) -> bool:
         return convert("<&>", _apprise().NotifyFormat.TEXT) == "&lt;&amp;&gt;"
     except Exception:
         return False
+
+
+# -- the sink kind (see fim.alerts.sinks.registry) ------------------------------------------------
+
+TYPE = "apprise"
+KEYS = frozenset(
+    {"urls", "url_file", "url_env", "mode", "group_window", "digest_interval", "max_listed", "max_messages"}
+)
+
+
+def validate(cfg: SinkConfig) -> list[str]:
+    problems = one_source("urls", bool(cfg.urls), cfg.url_file, cfg.url_env)
+    if cfg.max_listed < 1:
+        problems.append("max_listed: must be at least 1")
+    if cfg.max_messages < 1:
+        problems.append("max_messages: must be at least 1")
+    if cfg.digest_interval < 60:
+        problems.append("digest_interval: must be at least 60 seconds")
+    if cfg.group_window > 3600:
+        problems.append("group_window: must be at most 3600 seconds")
+    if cfg.urls:
+        for index, url in enumerate(cfg.urls):
+            problem = url_problem(url)
+            if problem:
+                problems.append(f"urls[{index}]: {problem}")
+    return problems
+
+
+def build(cfg: SinkConfig, masker: Masker) -> tuple[list[Sink], list[str]]:
+    """One target per URL: ``name``, ``name#2``..."""
+    if cfg.urls:
+        urls, key = list(cfg.urls), "urls"
+    else:
+        urls = url_lines(read_secret("", cfg.url_file, cfg.url_env, "url"))
+        key = "url_file" if cfg.url_file else "url_env"
+    for url in urls:
+        masker.add(url, url=True)
+    if not urls:
+        return [], [f"{key}: no apprise URL found"]
+    problems = []
+    for index, url in enumerate(urls):
+        problem = url_problem(url)
+        if problem:
+            problems.append(f"{key}[{index}]: {problem}")
+    if problems:
+        return [], problems
+    names = [cfg.name if i == 0 else f"{cfg.name}#{i + 1}" for i in range(len(urls))]
+    return [AppriseSink(name, url, masker) for name, url in zip(names, urls, strict=True)], []

@@ -14,10 +14,17 @@ import os
 import signal
 import stat
 import subprocess
+from typing import TYPE_CHECKING
 
 from fim.alerts.events import dumps, encode
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.core import paths
+
+if TYPE_CHECKING:
+    from fim.alerts.config import SinkConfig
+    from fim.alerts.secret_values import Masker
+    from fim.alerts.sinks.base import Sink
+
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _OUTPUT_SHOWN = 500
@@ -127,3 +134,26 @@ def _kill_group(proc: subprocess.Popen) -> None:
             if stream:
                 stream.close()
     proc.wait()
+
+
+# -- the sink kind (see fim.alerts.sinks.registry) ------------------------------------------------
+
+TYPE = "exec"
+KEYS = frozenset({"argv", "env", "max_batch"})
+
+
+def validate(cfg: SinkConfig) -> list[str]:
+    if not cfg.argv:
+        return ["argv: required, the program's absolute path then its fixed arguments"]
+    if not cfg.argv[0].startswith("/"):
+        return ["argv: the program must be an absolute path (no PATH lookup, no shell)"]
+    return []
+
+
+def build(cfg: SinkConfig, masker: Masker) -> tuple[list[Sink], list[str]]:
+    for value in cfg.env.values():
+        masker.add(value)
+    problem = program_problem(cfg.argv[0])
+    if problem:
+        return [], [f"argv: {problem}"]
+    return [ExecSink(cfg.name, cfg.argv, cfg.env)], []

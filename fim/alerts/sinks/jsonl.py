@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from fim.alerts.events import dumps, encode
 from fim.alerts.sinks.base import Audience, Batch, SinkError
+
+if TYPE_CHECKING:
+    from fim.alerts.config import SinkConfig
+    from fim.alerts.secret_values import Masker
+    from fim.alerts.sinks.base import Sink
 
 
 class JsonlSink:
@@ -45,3 +51,21 @@ class JsonlSink:
             raise SinkError(f"cannot write {self.path}: {exc.strerror}") from None
         finally:
             os.close(fd)
+
+
+# -- the sink kind (see fim.alerts.sinks.registry) ------------------------------------------------
+
+TYPE = "jsonl"
+KEYS = frozenset({"path", "max_batch"})
+
+
+def validate(cfg: SinkConfig) -> list[str]:
+    if not cfg.path:
+        return ['path: required, a file to append to, or "-" for standard output']
+    if cfg.path != "-" and not cfg.path.startswith("/"):
+        return ["path: must be an absolute path or -"]
+    return []
+
+
+def build(cfg: SinkConfig, masker: Masker) -> tuple[list[Sink], list[str]]:
+    return [JsonlSink(cfg.name, cfg.path)], []

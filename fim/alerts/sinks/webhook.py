@@ -19,16 +19,24 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING
 
 from fim.alerts.events import encode
-from fim.alerts.secret_values import Masker, shown_url
+from fim.alerts.secret_values import Masker, one_source, read_secret, shown_url
 from fim.alerts.sinks.base import Audience, Batch, SinkError
 from fim.core.version import __version__
+
+if TYPE_CHECKING:
+    from fim.alerts.config import SinkConfig
+    from fim.alerts.secret_values import Masker
+    from fim.alerts.sinks.base import Sink
+
 
 SIGNATURE_HEADER = "X-Fim-Signature"
 TIMESTAMP_HEADER = "X-Fim-Timestamp"
@@ -105,3 +113,36 @@ def _reason(reason: object, timeout: float) -> str:
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     return str(reason)
+
+
+# -- the sink kind (see fim.alerts.sinks.registry) ------------------------------------------------
+
+TYPE = "webhook"
+KEYS = frozenset(
+    {"url", "url_file", "url_env", "headers", "secret", "secret_file", "secret_env", "max_batch"}
+)
+
+
+def validate(cfg: SinkConfig) -> list[str]:
+    problems = one_source("url", bool(cfg.url), cfg.url_file, cfg.url_env)
+    if cfg.url and not cfg.url.lower().startswith(("https://", "http://")):
+        problems.append("url: must start with https:// (or http://)")  # never echo the URL
+    if sum(map(bool, (cfg.secret, cfg.secret_file, cfg.secret_env))) > 1:
+        problems.append("secret: give one of secret, secret_file, secret_env")
+    for key in cfg.headers:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", key):
+            # not quoted: a mistyped "Authorization: Bearer <token>" key holds the token
+            problems.append("headers: a key is not a valid header name (letters, digits, '-')")
+    return problems
+
+
+def build(cfg: SinkConfig, masker: Masker) -> tuple[list[Sink], list[str]]:
+    url = read_secret(cfg.url, cfg.url_file, cfg.url_env, "url")
+    masker.add(url, url=True)
+    secret = read_secret(cfg.secret, cfg.secret_file, cfg.secret_env, "secret")
+    masker.add(secret)
+    for value in cfg.headers.values():
+        masker.add(value)
+    if not url.lower().startswith(("https://", "http://")):
+        return [], ["url: must start with https:// (or http://)"]
+    return [WebhookSink(cfg.name, url, headers=cfg.headers, secret=secret, masker=masker)], []
