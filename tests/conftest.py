@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, never speed: on a loaded machine (CI beside other jobs) a
+# slow example must not fail a test.
+settings.register_profile("fim", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fim")
 
 MARKER_RULE = """
 rule test_marker_eval {
