@@ -3,6 +3,7 @@ so that two processes (the daemon and a `fim scan --alert`) never deliver the sa
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 
@@ -62,14 +63,34 @@ def get(conn: sqlite3.Connection, sink: str) -> SinkState:
 
 
 def acquire(conn: sqlite3.Connection, sink: str, owner: str, now: int, until_ns: int) -> bool:
+    """Take the sink's delivery lease (owners are ``pid:...``). A lease still running is taken
+    over only when its holder's process is gone: a daemon killed mid-delivery must not hold
+    back the next one's alerts until the lease runs out."""
     with conn:
         _ensure(conn, sink)
+        (holder,) = conn.execute("SELECT lease_owner FROM alert_sinks WHERE sink=?", (sink,)).fetchone()
+        dead = holder if holder and holder != owner and not _alive(holder) else None
         cur = conn.execute(
             "UPDATE alert_sinks SET lease_owner=?, lease_until_ns=? WHERE sink=?"
-            " AND (lease_until_ns<? OR lease_owner=?)",
-            (owner, until_ns, sink, now, owner),
+            " AND (lease_until_ns<? OR lease_owner=? OR lease_owner IS ?)",
+            (owner, until_ns, sink, now, owner, dead),
         )
         return cur.rowcount == 1
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that took a lease (``pid:...``) still runs on this machine; when
+    unsure (not ours to signal, not a pid), it counts as alive and the lease runs its course."""
+    pid = owner.split(":", 1)[0]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def release(conn: sqlite3.Connection, sink: str, owner: str) -> None:

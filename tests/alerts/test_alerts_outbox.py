@@ -113,3 +113,23 @@ def test_each_sink_gets_only_the_findings_its_filters_accept(db):
         "mailers": ["/home/alice/mail.php"],
         "bob": ["/home/bob/shell.php"],
     }
+
+
+def test_a_delivery_lease_held_by_a_killed_process_is_taken_over_at_once(db):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from fim.alerts import state
+
+    Store.open(db).close()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid now names no process
+    conn = sqlite3.connect(db)
+    now = time.time_ns()
+    in_an_hour = now + 3600 * 10**9
+    assert state.acquire(conn, "hook", f"{gone.pid}:killed", now, in_an_hour)
+    assert state.acquire(conn, "hook", f"{os.getpid()}:next", now, in_an_hour)  # holder gone: taken
+    assert not state.acquire(conn, "hook", f"{os.getppid()}:other", now, in_an_hour)  # holder alive: kept
+    conn.close()
