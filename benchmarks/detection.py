@@ -530,7 +530,7 @@ def render(meta: dict, results: list[dict]) -> str:
     )
     for sev in SEVERITIES:
         lines.append(
-            f"| worst severity {sev} (PHP-family) | "
+            f"| worst severity {sev}: all (PHP-family) | "
             + " | ".join(
                 f"{r['false_positives']['by_severity'][str(sev)]} "
                 f"({r['false_positives']['by_severity_php'][str(sev)]})"
