@@ -105,12 +105,16 @@ def unpack(
     if max_output is None:
         max_output = min(max(OUTPUT_FACTOR * len(data), OUTPUT_FLOOR), MAX_OUTPUT)
     budget = _Budget(max_output, deadline)
-    seen = {_digest(data)}
+    seen: set[bytes] = set()  # digests; the original's is added when a first layer is found
     out: list[Layer] = []
 
     def keep(layer: Layer, queue: deque[Layer] | None) -> None:
+        if not layer.data or len(layer.data) > budget.left:
+            return
+        if not seen:
+            seen.add(_digest(data))
         digest = _digest(layer.data)
-        if digest in seen or not layer.data or len(layer.data) > budget.left:
+        if digest in seen:
             return
         seen.add(digest)
         budget.left -= len(layer.data)
@@ -144,15 +148,12 @@ def _derive(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]
     """One round: the payloads decoded from ``data`` and its normalised view."""
     found: list[tuple[tuple[str, ...], bytes]] = []
     gates = triggers(data)
-    finders = [_long_blobs]
     if "decode" in gates:
-        finders.insert(0, _decode_calls)
-    if "escrun" in gates:
-        finders.append(_escaped_runs)
-    for finder in finders:
-        if budget.exhausted():
-            return found
-        found += finder(data, budget)
+        found += _decode_calls(data, budget, decoder_words(gates))
+    if not budget.exhausted():
+        found += _long_blobs(data, budget)
+    if "escrun" in gates and not budget.exhausted():
+        found += _escaped_runs(data, budget)
     if not budget.exhausted() and len(data) <= budget.left and not _binary(data):
         view = normalise(data, budget, gates)
         if view is not None:
@@ -385,11 +386,13 @@ def apply_calls(names: list[bytes], value: bytes, limit: int) -> tuple[tuple[str
     return tuple(chain), value
 
 
-def _decode_calls(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
+def _decode_calls(
+    data: bytes, budget: _Budget, words: tuple[bytes, ...] = _DECODER_WORDS
+) -> list[tuple[tuple[str, ...], bytes]]:
     """Payloads of decoding calls on literals, long enough to be a payload (short ones are
     written inline by the normaliser)."""
     found = []
-    for m in _matches_at(_CALL_CHAIN, _DECODER_WORDS, data):
+    for m in _matches_at(_CALL_CHAIN, words, data):
         if budget.exhausted():
             break
         names = _call_steps(m.group(1))
@@ -412,7 +415,6 @@ def _table(members: bytes) -> bytes:
 
 # Base64 letters (and line breaks: wrapped blobs) -> "A", anything else -> " "; hex digits -> "A".
 _B64_TABLE = _table(_B64_ALPHABET + b"\r\n")
-_HEX_TABLE = _table(_HEX_ALPHABET)
 
 
 def _runs(mapped: bytes, min_len: int) -> list[tuple[int, int]]:
@@ -436,9 +438,9 @@ def _long_blobs(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], byt
     runs = []
     for a, b in _runs(data.translate(_B64_TABLE), MIN_BLOB):
         run = _drop_short_head(data[a:b].strip())
-        if len(run) >= MIN_BLOB and run.translate(None, _HEX_ALPHABET + b"\r\n"):  # all hex: below
-            runs.append((run, "base64"))
-    runs += [(data[a:b], "hex2bin") for a, b in _runs(data.translate(_HEX_TABLE), MIN_BLOB)]
+        if len(run) >= MIN_BLOB:
+            # Hex digits are base64 letters too: a run of only hex digits is read as hex.
+            runs.append((run, "hex2bin" if not run.translate(None, _HEX_ALPHABET) else "base64"))
     for run, step in runs:
         if budget.exhausted():
             break
@@ -779,8 +781,34 @@ def triggers(data: bytes) -> frozenset[str]:
         return _ALL_GATES  # cannot tell: try everything, the bounds still hold
     if not hits:
         return frozenset()
-    return frozenset(s.identifier[1:].rsplit("_", 1)[0] if s.identifier[-1].isdigit() else s.identifier[1:]
-                     for s in hits[0].strings)  # fmt: skip
+    ids = {s.identifier[1:] for s in hits[0].strings}
+    return frozenset(ids | {i.rsplit("_", 1)[0] if i[-1].isdigit() else i for i in ids})
+
+
+# The names each decoding trigger stands for: the patterns are tried only where they occur.
+_WORDS_BY_TRIGGER: dict[str, tuple[bytes, ...]] = {
+    "decode_1": (b"base64_decode",),
+    "decode_2": (b"gzinflate",),
+    "decode_3": (b"gzuncompress",),
+    "decode_4": (b"gzdecode",),
+    "decode_5": (b"str_rot13",),
+    "decode_6": (b"strrev",),
+    "decode_7": (b"hex2bin",),
+    "decode_8": (b"rawurldecode", b"urldecode"),
+    "decode_9": (b"convert_uudecode",),
+    "decode_10": (b"frombase64string", b"convert"),
+    "decode_11": (b"decodebuffer",),
+    "decode_12": (b"decodebase64",),
+    "decode_13": (b"atob",),
+    "decode_14": (b"getdecoder", b"getmimedecoder", b"geturldecoder"),
+    "decode_15": (b"pack",),
+}
+
+
+def decoder_words(gates: frozenset[str]) -> tuple[bytes, ...]:
+    if gates is _ALL_GATES:
+        return (*_DECODER_WORDS, b"pack")
+    return tuple(w for trigger, words in _WORDS_BY_TRIGGER.items() if trigger in gates for w in words)
 
 
 def normalise(
@@ -813,7 +841,7 @@ def normalise(
         if "str_replace" in gates:
             text = _sub_at(_STR_REPLACE, (b"str_replace", b"str_ireplace"), text, r.str_replace)
         if "decode" in gates:
-            text = _sub_at(_DECODE_INLINE, (*_DECODER_WORDS, b"pack"), text, r.decode_inline)
+            text = _sub_at(_DECODE_INLINE, decoder_words(gates), text, r.decode_inline)
         if "concat" in gates or text != before:
             text = _CONCAT.sub(r.concat, text)
         if text == before or not r.suspicious:
