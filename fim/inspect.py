@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fim.hashlists import HashLists
+from fim.layered import match_layers
 from fim.model import FileState, Inspection, RuleMatch, Severity, Status
-from fim.rules import MatchTimeout, RuleEngine, externals_for
+from fim.rules import RuleEngine, externals_for
 from fim.tenants import Owners
 from fim.walk import Candidate
 
@@ -151,10 +152,8 @@ class Inspector:
             return Inspection(path, Status.READ, state)  # known-good content: nothing to match
         matches = list(self._hash_matches(state))
         externals = externals_for(path, data[:16], self.owners.name(st.st_uid))
-        try:
-            matches += self.engine.match(data, externals, limits.match_timeout)
-        except MatchTimeout:
-            matches.append(TIMEOUT_MATCH)
+        # The stored bytes and every layer unpacked from them, within match_timeout.
+        matches += match_layers(self.engine, data, externals, limits.match_timeout, TIMEOUT_MATCH)
         matches += self._checks(path, data, state)
         return Inspection(path, Status.READ, state, tuple(matches))
 
