@@ -25,9 +25,10 @@ depth (how many rounds of unpacking led to it). Three kinds of layer:
   that care can match this view instead of the raw bytes.
 
 Every derived layer is unpacked again (depth + 1), up to ``max_depth``. Work is bounded:
-depth, the total size of all layers returned (``max_output``; by default four times the input
-with a floor of 1 MiB, at most 8 MiB: droppers are small, their payloads are not), and time
-(``deadline``, a :func:`time.monotonic` value checked between steps). When a bound is hit,
+depth, the number of layers (``max_layers``, 64), the total size of all layers returned
+(``max_output``; by default four times the input with a floor of 1 MiB, at most 8 MiB:
+droppers are small, their payloads are not), and time (``deadline``, a :func:`time.monotonic`
+value checked between steps). When a bound is hit,
 unpacking stops and the layers found so far are returned. Decompression never produces more
 than the remaining output budget (``zlib.decompressobj(...).decompress(data, max_length)``).
 
@@ -52,6 +53,7 @@ from functools import cache
 import yara
 
 MAX_DEPTH = 8
+MAX_LAYERS = 64  # per file: a file of thousands of encoded strings is matched on the first ones
 MAX_OUTPUT = 8 << 20
 OUTPUT_FACTOR = 4
 OUTPUT_FLOOR = 1 << 20
@@ -76,15 +78,16 @@ class Layer:
 
 
 class _Budget:
-    def __init__(self, max_output: int, deadline: float | None):
+    def __init__(self, max_output: int, deadline: float | None, max_layers: int = MAX_LAYERS):
         self.left = max_output
+        self.layers_left = max_layers
         self.deadline = deadline
 
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def exhausted(self) -> bool:
-        return self.left <= 0 or self.expired()
+        return self.left <= 0 or self.layers_left <= 0 or self.expired()
 
 
 def unpack(
@@ -94,6 +97,7 @@ def unpack(
     max_output: int | None = None,
     deadline: float | None = None,
     code_view: bool = True,
+    max_layers: int = MAX_LAYERS,
 ) -> list[Layer]:
     """The layers derived from ``data`` (not ``data`` itself), breadth first.
 
@@ -104,12 +108,12 @@ def unpack(
     """
     if max_output is None:
         max_output = min(max(OUTPUT_FACTOR * len(data), OUTPUT_FLOOR), MAX_OUTPUT)
-    budget = _Budget(max_output, deadline)
+    budget = _Budget(max_output, deadline, max_layers)
     seen: set[bytes] = set()  # digests; the original's is added when a first layer is found
     out: list[Layer] = []
 
     def keep(layer: Layer, queue: deque[Layer] | None) -> None:
-        if not layer.data or len(layer.data) > budget.left:
+        if not layer.data or len(layer.data) > budget.left or budget.layers_left <= 0:
             return
         if not seen:
             seen.add(_digest(data))
@@ -118,6 +122,7 @@ def unpack(
             return
         seen.add(digest)
         budget.left -= len(layer.data)
+        budget.layers_left -= 1
         out.append(layer)
         if queue is not None and layer.depth < max_depth:
             queue.append(layer)

@@ -285,3 +285,11 @@ def test_malformed_input_never_raises():
                  b"<?php $a = '" + b"\\" * 1000, b"\xff\xfe" * 5000, b"<?php /* unterminated",
                  b"<?php $s = <<<EOT\nnever closed", b"chr(99999999999)"):  # fmt: skip
         unpack(junk)
+
+
+def test_a_file_of_thousands_of_encoded_strings_gives_at_most_max_layers():
+    line = b"echo 'string number %d, synthetic';"
+    parts = [b"$a%d = base64_decode('%s');" % (i, base64.b64encode(line % i)) for i in range(500)]
+    code = b"<?php " + b"\n".join(parts)
+    assert len(_layers(code)) == 64
+    assert len(_layers(code, max_layers=5)) == 5
