@@ -61,6 +61,9 @@ MIN_BLOB = 64  # shortest base64/hex literal decoded without a decoding call aro
 MAX_PIECE = 256  # longest literal piece the normaliser joins, splits or rewrites
 MAX_INLINE = 256  # longest decoded value written back into the normalised view
 MAX_ROUNDS = 4  # normalisation rounds per layer (chr -> concat -> str_rot13 -> concat ...)
+# Largest layer given a normalised view. Loaders that spell names in pieces are small; large
+# files (libraries, data, bundles) are where the rewriting passes would spend their time.
+MAX_NORMALISE = 512 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,7 @@ def _derive(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]
         found += _long_blobs(data, budget)
     if "escrun" in gates and not budget.exhausted():
         found += _escaped_runs(data, budget)
-    if not budget.exhausted() and len(data) <= budget.left and not _binary(data):
+    if not budget.exhausted() and len(data) <= min(budget.left, MAX_NORMALISE) and not _binary(data):
         view = normalise(data, budget, gates)
         if view is not None:
             found.append(view)
@@ -508,6 +511,9 @@ def _try_inflate(raw: bytes, limit: int) -> tuple[str, bytes] | None:
     return None
 
 
+_TEXT_BYTES = bytes([9, 10, 13, *range(32, 127)])
+
+
 def _binary(data: bytes) -> bool:
     """NUL bytes near the start: an image, an archive, a program. Its code-like parts (a
     polyglot's payload) are still searched for decoding calls, but not rewritten."""
@@ -519,8 +525,8 @@ def _looks_useful(value: bytes) -> bool:
     sample = value[:4096]
     if not sample:
         return False
-    text = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13))
-    return text / len(sample) >= 0.85
+    other = len(sample.translate(None, _TEXT_BYTES))
+    return other <= len(sample) * 0.15
 
 
 # --- the normalised view ------------------------------------------------------------------
