@@ -41,6 +41,7 @@ import base64
 import binascii
 import codecs
 import hashlib
+import math
 import re
 import time
 import urllib.parse
@@ -155,7 +156,7 @@ def _digest(data: bytes) -> bytes:
 def _derive(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
     """One round: the payloads decoded from ``data`` and its normalised view."""
     found: list[tuple[tuple[str, ...], bytes]] = []
-    gates = triggers(data)
+    gates = triggers(data, budget.deadline)
     if "decode" in gates:
         found += _decode_calls(data, budget, decoder_words(gates))
     if not budget.exhausted():
@@ -744,8 +745,8 @@ rule unpack_triggers {
     $escapes_1 = /\\x[2-7][0-9a-fA-F]\\x[2-7]/
     $escapes_2 = /\\[01][0-7]{2}\\[01][0-7]/
     $escapes_3 = /\\u00[2-7][0-9a-fA-F]\\u00[2-7]/
-    $escrun_1 = /(\\x[0-9a-fA-F]{2}[^"\\n]{0,3}){16}/
-    $escrun_2 = /(\\[0-3][0-7]{2}[^"\\n]{0,3}){16}/
+    $escrun_1 = /(\\x[0-9a-fA-F]{2}){8}/
+    $escrun_2 = /(\\[0-3][0-7]{2}){8}/
     $escapes_4 = "\\u{"
     $xor_1 = "'^"
     $xor_2 = "' ^"
@@ -784,10 +785,15 @@ def _quiet(*_args: object) -> int:
     return yara.CALLBACK_CONTINUE  # "too many matches": one match is all a gate needs
 
 
-def triggers(data: bytes) -> frozenset[str]:
+def triggers(data: bytes, deadline: float | None = None) -> frozenset[str]:
     """Which rewrites and decoders can apply to ``data`` (names of gates)."""
     try:
-        hits = _trigger_rules().match(data=data, fast=True, timeout=60, warnings_callback=_quiet)
+        left = 60 if deadline is None else math.ceil(deadline - time.monotonic())
+        if left <= 0:
+            return frozenset()
+        hits = _trigger_rules().match(data=data, fast=True, timeout=left, warnings_callback=_quiet)
+    except yara.TimeoutError:
+        return frozenset()  # out of time: the caller's deadline stops the rest
     except yara.Error:
         return _ALL_GATES  # cannot tell: try everything, the bounds still hold
     if not hits:
