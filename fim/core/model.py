@@ -87,16 +87,22 @@ class RuleMatch:
     description: str = ""
     family: str = ""
     strings: tuple[StringHit, ...] = ()
+    # The decoders that led to the layer the rule matched ("base64>gzinflate"); "" when the
+    # rule matched the file as stored.
+    chain: str = ""
 
     def to_record(self) -> dict:
         """The JSON-safe form kept in the baseline (matched strings are not kept)."""
-        return {
+        record = {
             "rule": self.rule,
             "ruleset": self.ruleset,
             "severity": str(self.severity),
             "description": self.description,
             "family": self.family,
         }
+        if self.chain:
+            record["chain"] = self.chain
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> RuleMatch:
@@ -106,6 +112,7 @@ class RuleMatch:
             severity=Severity.parse(record["severity"]),
             description=record.get("description", ""),
             family=record.get("family", ""),
+            chain=record.get("chain", ""),
         )
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from fim.core import paths
 from fim.core.model import FileState, Inspection, RuleMatch, Severity, Status
 from fim.detect.hashlists import HashLists
+from fim.detect.layered import match_layers
 from fim.detect.rules import MatchTimeout, RuleEngine, externals_for
 from fim.detect.tenants import Owners
 from fim.detect.walk import Candidate
@@ -164,7 +165,8 @@ class Inspector:
         matches = list(self._hash_matches(state))
         externals = externals_for(path, data[:16], self.owners.name(st.st_uid))
         try:
-            matches += self.engine.match(data, externals, limits.match_timeout)
+            # The stored bytes and every layer unpacked from them, within match_timeout.
+            matches += match_layers(self.engine, data, externals, limits.match_timeout, TIMEOUT_MATCH)
         except MatchTimeout:
             # The timeout stays a finding of its own; what the ends hold is reported as well,
             # with its own severity (a timeout must not downgrade a shell to "medium").

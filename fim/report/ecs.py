@@ -65,6 +65,8 @@ def finding_event(finding: Finding, *, hostname: str | None = None) -> dict:
         "family": match.family,
         "version": __version__,
     }
+    if match.chain:
+        fim_fields["decode_chain"] = match.chain  # the layer the rule matched: base64>gzinflate
     if "path_b64" in path_fields:
         fim_fields["path_b64"] = path_fields["path_b64"]
     sha = state.sha256 if state else None

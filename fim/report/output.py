@@ -70,6 +70,8 @@ def render_text(report: ScanReport, out: TextIO, *, colour: bool = False, quiet:
             label = f"{_COLOURS[f.severity]}{sev:<8}{_RESET}" if colour else f"{sev:<8}"
             print(f"  {label} {paths.display(f.path)}", file=out)
             detail = f"{f.match.rule} [{f.change}]"
+            if f.match.chain:
+                detail += f" (decoded: {f.match.chain.replace('>', ' > ')})"
             if f.match.description:
                 detail += f" - {paths.display(f.match.description)}"
             print(f"           {detail}", file=out)
