@@ -95,6 +95,8 @@ class SinkConfig:
 
 @dataclass(frozen=True)
 class AlertsConfig:
+    """``[alerts]``: the sinks, and how long delivery retries before a health alert."""
+
     sinks: tuple[SinkConfig, ...] = ()
     deliver_timeout: float = 10.0  # `fim scan --alert`: seconds to deliver before leaving the rest queued
     retry_initial: float = 10.0  # first retry after a failed send; doubles each time

@@ -41,6 +41,9 @@ MAX_ROUNDS = 5
 
 
 class AlertService:
+    """The outbox and its delivery: findings commit with their deliveries, and a thread (daemon)
+    or a bounded drain (``fim scan --alert``) sends them, so none is lost when a sink is down."""
+
     def __init__(
         self,
         targets: Sequence[Target],

@@ -28,6 +28,8 @@ from fim.respond.retention import RetentionConfig
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """``[scan]``: how much of each file is read and matched, and what is skipped."""
+
     max_file_size: int = size_field("32M")  # larger files are hashed, not matched
     max_hash_size: int = size_field("4G")  # larger (or sparse giant) files are not even hashed
     exclude: tuple[str, ...] = ()
@@ -38,6 +40,8 @@ class ScanConfig:
 
 @dataclass(frozen=True)
 class RulesConfig:
+    """``[rules]``: the bundled rules, extra rule files, and where compiled rules are cached."""
+
     bundled: bool = True
     paths: tuple[str, ...] = ()  # extra .yar/.yara files or folders of them
     cache_dir: str = ""  # compiled-rule cache; "" = next to the database
@@ -45,6 +49,8 @@ class RulesConfig:
 
 @dataclass(frozen=True)
 class HashesConfig:
+    """``[hashes]``: files of known-bad hashes (findings) and known-good ones (never flagged)."""
+
     bad: tuple[str, ...] = ()  # files of known-bad SHA-256/MD5 hashes: findings
     good: tuple[str, ...] = ()  # files of known-good hashes: suppress findings for that content
 
@@ -60,6 +66,8 @@ def _tenant_patterns(value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class TenantsConfig:
+    """``[tenants]``: how a path is attributed to a customer (path patterns, then the owner)."""
+
     # Matched against the start of each absolute path; * is one path component, ** any.
     patterns: tuple[str, ...] = field(
         default=(
@@ -76,6 +84,8 @@ class TenantsConfig:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
+    """``[database]``: where the baseline lives and how long a locked database is waited for."""
+
     path: str = ""  # "" = fim.db in $STATE_DIRECTORY, /var/lib/fim for root, $XDG_STATE_HOME/fim
     busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
 
@@ -91,6 +101,8 @@ def _symlink_roots(value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class DaemonConfig:
+    """``[daemon]``: the upload areas watched in real time, and the pace of events and rescans."""
+
     # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
     roots: tuple[str, ...] = ()
     # Exact root paths allowed to be a symlink (which root must own). Any other root that is a
@@ -107,6 +119,8 @@ class DaemonConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration, every section validated; the defaults are ``fim scan`` with no file."""
+
     scan: ScanConfig = field(default_factory=ScanConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     hashes: HashesConfig = field(default_factory=HashesConfig)

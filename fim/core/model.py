@@ -72,6 +72,8 @@ class FileState:
 
 @dataclass(frozen=True, slots=True)
 class StringHit:
+    """One matched string of a rule: where it is, what it matched (shown escaped, never raw)."""
+
     identifier: str
     offset: int
     data: bytes

@@ -62,6 +62,8 @@ SMALL_WINDOW_BYTES = 64 << 10
 
 @dataclass(frozen=True)
 class Limits:
+    """How much of one file is read, hashed and matched: the bounds a hostile file cannot exceed."""
+
     max_file_size: int = 32 << 20
     max_hash_size: int = 4 << 30
     match_timeout: int = 10

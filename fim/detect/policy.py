@@ -172,6 +172,8 @@ DEFAULT_RULES: tuple[PolicyRule, ...] = (
 
 @dataclass(frozen=True)
 class PolicyConfig:
+    """``[policy]``: upload-area rules, each a set of signature-free checks bound to path globs."""
+
     enabled: bool = False  # see config.example.toml: the example turns it on
     rules: tuple[PolicyRule, ...] = DEFAULT_RULES
 

@@ -45,6 +45,8 @@ class RootError(FimError):
 
 @dataclass(frozen=True, slots=True)
 class Root:
+    """A root directory accepted, with the (device, inode) it had when checked."""
+
     path: bytes  # as matched, never resolved: what the operator and the customer see
     dev: int
     ino: int
@@ -56,12 +58,16 @@ class Root:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
+    """A match refused as a root (a symlink, or behind a customer's symlink), with why."""
+
     path: bytes
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class Expansion:
+    """What root patterns match now: the roots accepted and the matches refused."""
+
     roots: tuple[Root, ...]
     skipped: tuple[Skipped, ...]
 

@@ -49,6 +49,8 @@ def externals_for(path: bytes, head: bytes, owner: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RuleSource:
+    """One rule file and the namespace its rules are reported under (bundled or configured)."""
+
     namespace: str
     path: Path
     bundled: bool
