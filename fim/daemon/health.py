@@ -7,7 +7,7 @@ as a finding about fim itself (family "health") so that alert sinks hear of it.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fim.config.loader import Config
 from fim.core import paths
@@ -45,6 +45,11 @@ class DaemonHealth:
     _rescan_dirs: dict[bytes, str]
     _dirs_seen: int
     _deaths_seen: int
+
+    if TYPE_CHECKING:  # provided by the other halves of Daemon
+
+        def _start_walk(self, kind: str, roots: list[bytes]) -> None: ...
+        def _write_status(self, state: str | None = None) -> None: ...
 
     def degrade(self, cause: str, reason: str) -> None:
         """Record that the daemon runs but does not do all its job (``cause`` is a short key:

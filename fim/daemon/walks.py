@@ -7,10 +7,10 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fim.core import paths
-from fim.core.model import ScanReport
+from fim.core.model import Problem, ScanReport
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import Coverage
 from fim.daemon.sdnotify import Notifier
@@ -54,6 +54,13 @@ class DaemonWalks:
     _event_scan: int
     _last_catchup: WalkSummary | None
     _hardlinks: set[bytes]
+
+    if TYPE_CHECKING:  # provided by the other halves of Daemon
+
+        def recover(self, cause: str) -> None: ...
+        def _verify_coverage(self, job: WalkJob) -> None: ...
+        def _log_problem(self, problem: Problem) -> None: ...
+        def _write_status(self, state: str | None = None) -> None: ...
 
     def _take_events(self) -> bool:
         due = self.coalescer.pop_due(limit=2000)
