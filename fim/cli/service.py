@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -10,6 +9,7 @@ import time
 import click
 
 from fim.config import loader as config_mod
+from fim.daemon.status import StatusDocument, status_path
 from fim.report import output
 from fim.store.database import Store
 
@@ -44,30 +44,27 @@ def status_command(config_path: str | None, fmt: str) -> None:
 
     Exit 0 when the daemon runs, 3 when it does not.
     """
-    from fim.daemon.service import status_path
-
     config = config_mod.load(config_path)
-    path = status_path(config)
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        doc = {"state": "unknown", "pid": None}
-    running = doc.get("state") in ("running", "degraded") and _alive(doc.get("pid"))
-    doc["running"] = running
+    doc = StatusDocument.read(status_path(config))
+    running = doc.state in ("running", "degraded") and _alive(doc.pid)
+    findings: dict[str, int] | None = None
     db = config_mod.database_path(config)
     if db.exists():
         with Store.open(db, busy_timeout=config.database.busy_timeout) as store:
             since = time.time_ns() - 24 * 3600 * 10**9
-            doc["findings_24h"] = {t or "(no tenant)": n for t, n in store.findings_by_tenant(since).items()}
+            findings = {t or "(no tenant)": n for t, n in store.findings_by_tenant(since).items()}
     if fmt == "json":
-        click.echo(output.dumps(doc))
+        shown = {**doc.to_json(), "running": running}
+        if findings is not None:
+            shown["findings_24h"] = findings
+        click.echo(output.dumps(shown))
     else:
-        _print_status(doc)
+        _print_status(doc, running, findings)
     sys.exit(0 if running else EXIT_NOT_RUNNING)
 
 
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int):
+def _alive(pid: int | None) -> bool:
+    if pid is None:
         return False
     try:
         os.kill(pid, 0)
@@ -78,36 +75,33 @@ def _alive(pid: object) -> bool:
     return True
 
 
-def _print_status(doc: dict) -> None:
-    state = doc.get("state", "running") if doc["running"] else "not running"
-    click.echo(f"fim daemon: {state} (pid {doc.get('pid')}, version {doc.get('version', '?')})")
-    if doc["running"]:
-        for cause, reason in (doc.get("degraded") or {}).items():
+def _print_status(doc: StatusDocument, running: bool, findings: dict[str, int] | None) -> None:
+    state = doc.state if running else "not running"
+    click.echo(f"fim daemon: {state} (pid {doc.pid}, version {doc.version or '?'})")
+    if running:
+        for cause, reason in doc.degraded.items():
             click.echo(f"  degraded ({cause}): {reason}")
-    watched = doc.get("watched_roots", [])
-    click.echo(f"watched roots: {len(watched)}")
-    for root in watched[:20]:
+    click.echo(f"watched roots: {len(doc.watched_roots)}")
+    for root in doc.watched_roots[:20]:
         click.echo(f"  {root}")
-    rescan = doc.get("rescan_only_roots", {})
+    rescan = doc.rescan_only_roots
     if rescan:
         click.echo(f"covered only by periodic rescans: {len(rescan)}")
         for root, why in list(rescan.items())[:20]:
             click.echo(f"  {root}: {why}")
-    click.echo(f"queue depth: {doc.get('queue_depth', 0)}")
-    last = doc.get("last_catchup") or {}
-    if last:
-        stats = last.get("stats", {})
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.get("finished", 0)))
-        click.echo(f"last {last.get('kind')}: {when}, {stats.get('files_seen', 0)} files, "
+    click.echo(f"queue depth: {doc.queue_depth}")
+    last = doc.last_catchup
+    if last is not None:
+        stats = last.stats
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.finished))
+        click.echo(f"last {last.kind}: {when}, {stats.get('files_seen', 0)} files, "
                    f"{stats.get('findings', 0)} findings, {stats.get('elapsed_s', 0)} s")  # fmt: skip
-    if doc.get("last_error"):
-        click.echo(f"last error: {doc['last_error']}")
-    if doc.get("hint"):
-        click.echo(f"hint: {doc['hint']}")
-    limits = doc.get("inotify") or {}
-    if limits:
-        click.echo("inotify limits: " + ", ".join(f"{k}={v}" for k, v in limits.items()))
-    findings = doc.get("findings_24h")
+    if doc.last_error:
+        click.echo(f"last error: {doc.last_error}")
+    if doc.hint:
+        click.echo(f"hint: {doc.hint}")
+    if doc.inotify:
+        click.echo("inotify limits: " + ", ".join(f"{k}={v}" for k, v in doc.inotify.items()))
     if findings is not None:
         click.echo(f"findings in the last 24 hours: {sum(findings.values())}")
         for tenant, count in sorted(findings.items(), key=lambda kv: -kv[1]):

@@ -1,1 +1,1 @@
-"""The service: watches, the work loop, status, coverage, sd_notify and logging."""
+"""The service: the loop, walks, health, status document, watches, coverage, sd_notify, logging."""

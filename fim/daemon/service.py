@@ -1,16 +1,16 @@
-"""The ``fim daemon`` lifecycle: config, watches, catch-up, events, signals, reload, health.
+"""The ``fim daemon`` lifecycle: config, watches, catch-up, events, signals, reload, status.
 
 One thread does the work: it takes due paths from the watch, slices of any walk in progress
 (catch-up, rescans, new roots), feeds them to the scanner pipeline, records verdicts, and pings
 systemd's watchdog as it goes -- so a stuck loop stops the pings and systemd restarts us.
 Watches go in before the catch-up walk, so nothing written during the walk is missed, and the
-baseline makes the walk skip what an event already scanned.
+baseline makes the walk skip what an event already scanned. Walking is in
+:mod:`fim.daemon.walks`, health reporting in :mod:`fim.daemon.health`, the status document in
+:mod:`fim.daemon.status`.
 """
 
 from __future__ import annotations
 
-import errno
-import json
 import os
 import signal
 import sqlite3
@@ -18,48 +18,36 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fim.alerts.service import AlertService
 from fim.config import loader as config_mod
 from fim.config.loader import Config
-from fim.core import locations, paths, statefiles
-from fim.core.errors import ConfigError, DatabaseFull, FimError, RuleError, StoreError
-from fim.core.model import Change, Finding, Problem, RuleMatch, ScanReport, Severity, Status
+from fim.core import locations, paths
+from fim.core.errors import ConfigError, FimError, RuleError, StoreError
+from fim.core.model import ScanReport
 from fim.core.version import __version__
+from fim.daemon.coalescer import Coalescer
+from fim.daemon.coverage import inotify_limits, sysctl_hint
+from fim.daemon.health import DaemonHealth
 from fim.daemon.sdnotify import Notifier
-from fim.daemon.watch import Coalescer, Watches, inode_key, inotify_limits, watched_inodes
-from fim.detect.walk import Candidate, Walker, lexists_beneath
+from fim.daemon.status import StatusDocument, WalkSummary, status_path
+from fim.daemon.walks import DaemonWalks, WalkJob
+from fim.daemon.watch import Watches
+from fim.detect.walk import Candidate, Walker
 from fim.respond import retention
 from fim.scanner.build import alert_service, build_scanner
 from fim.scanner.pipeline import Scanner
 from fim.store.database import RESERVE_BYTES, Store, translate
 
 EX_CONFIG = 78
-WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again
 STATUS_EVERY = 2.0
-MAX_HARDLINKS = 100_000  # files with several names, rescanned on every periodic rescan
 
 
-@dataclass
-class WalkJob:
-    kind: str  # catch-up | rescan | new-root | overflow | rules-changed
-    roots: list[bytes]
-    scan_id: int
-    walker: Walker
-    iterator: Iterator[Candidate]
-    report: ScanReport
-    started: float = field(default_factory=time.time)
-    coverage: Coverage | None = None  # directories the walk found that inotify does not watch
+class Daemon(DaemonWalks, DaemonHealth):
+    """The running service: one loop doing every piece of work, so systemd's watchdog sees a
+    stuck loop. Its walks and health reporting are written in the two mixins it inherits."""
 
-
-def status_path(config: Config) -> Path:
-    return locations.status_path(config_mod.database_path(config), config.daemon.status_file)
-
-
-class Daemon:
     def __init__(self, config_path: str | None, *, log: Any, notifier: Notifier | None = None):
         self.config_path = config_path
         self.log = log
@@ -70,7 +58,7 @@ class Daemon:
         self._jobs: deque[WalkJob] = deque()  # background walks, oldest first
         self._event_walks: deque[tuple[Iterator[Candidate], Walker]] = deque()
         self._events_report = ScanReport()
-        self._last_catchup: dict[str, Any] = {}
+        self._last_catchup: WalkSummary | None = None
         self._last_error = ""
         self._started = time.time()
         self._ready = False
@@ -221,17 +209,6 @@ class Daemon:
     def _store_error(self, exc: BaseException) -> BaseException:
         return translate(exc, self.store.where) if isinstance(exc, sqlite3.Error) else exc
 
-    def _database_health(self) -> None:
-        """Degraded from the first failed write until a flush succeeds again."""
-        failure = self.store.write_error
-        if failure is None:
-            self.recover("database")
-        elif isinstance(failure, DatabaseFull):
-            # Verdicts and findings wait in memory meanwhile; the next successful flush writes them.
-            self.degrade("database", f"database full: {failure}; findings wait in memory until then")
-        else:
-            self.degrade("database", f"database write failing: {failure}")
-
     def _step(self) -> bool:
         """One round of work; True when there may be more to do right away."""
         if self._reload:
@@ -260,184 +237,6 @@ class Daemon:
             deadline = min(deadline, now + self.notifier.watchdog_interval / 2)
         self.wake.wait(timeout=max(0.0, min(deadline - now, 1.0)))
         self.wake.clear()
-
-    def _take_events(self) -> bool:
-        due = self.coalescer.pop_due(limit=2000)
-        for index, path in enumerate(due):
-            try:
-                self._event(path)
-            except BaseException:
-                for later in due[index:]:  # not lost: looked at again once the store is back
-                    self.coalescer.add(later)
-                raise
-        busy = bool(due)
-        budget = WALK_SLICE
-        while self._event_walks and budget > 0:
-            iterator, _walker = self._event_walks[0]
-            for cand in iterator:
-                self._note_links(cand)
-                self.scanner.submit(cand, self._events_report, self._event_scan)
-                budget -= 1
-                if budget == 0:
-                    break
-            else:
-                self._event_walks.popleft()
-            busy = True
-        return busy
-
-    def _event(self, path: bytes) -> None:
-        roots = [*self.watches.watched, *self.watches.unwatched]
-        root = paths.root_of(path, roots)
-        if root is None:
-            return
-        if lexists_beneath(root, path) is False:  # None (cannot tell): walk and see
-            for gone, tenant in self.store.delete_under(path):
-                self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
-            return
-        walker = self._walker(self._events_report)
-        self._event_walks.append((walker.walk_beneath(root, path), walker))
-
-    def _take_walks(self) -> bool:
-        if not self._jobs:
-            return False
-        job = self._jobs[0]
-        for taken, cand in enumerate(job.iterator, 1):
-            self._note_links(cand)
-            self.scanner.submit(cand, job.report, job.scan_id)
-            if taken >= WALK_SLICE:
-                return True
-        self._finish_walk(self._jobs.popleft())
-        return True
-
-    def _start_walk(self, kind: str, roots: list[bytes]) -> None:
-        report = ScanReport(ruleset_version=self.scanner.version, roots=roots)
-        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.scanner.version)
-        self._event_scan = scan_id  # events from now on count as "seen since" this walk began
-        watched_roots = list(self.watches.watched)
-        coverage = Coverage() if any(paths.root_of(r, watched_roots) for r in roots) else None
-        walker = self._walker(report, coverage.directory if coverage else None)
-        iterator = (c for root in roots for c in self._walk_target(walker, root))
-        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
-        self.notifier.status(f"{kind} of {len(roots)} root(s)")
-        self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
-
-    def _walker(self, report: ScanReport, on_directory=None) -> Walker:
-        """A walker that opens a root only while it is the directory validated (fim.roots)."""
-        walker = self.scanner.walker(report, on_directory)
-        walker.root_ids = dict(self.watches.identities)
-        walker.symlink_roots = self.watches.allowed_symlinks
-        return walker
-
-    def _roots_checked(self) -> None:
-        """After a glob refresh: report roots refused (a symlink, or behind a customer's
-        symlink) once each, keep them in status, and tell quarantine where it may act."""
-        skipped = dict(self.watches.skipped)
-        for root, reason in skipped.items():
-            if self._skipped_roots.get(root) == reason:
-                continue
-            self.log.error("root skipped: not followed", root=paths.display(root), reason=reason)
-            match = RuleMatch(
-                rule="fim_root_symlink",
-                ruleset="fim",
-                severity=Severity.HIGH,
-                description=f"root is a symlink or lies behind one; not watched, scanned or "
-                f"quarantined from: {reason}",
-                family="health",
-            )
-            tenant = self.scanner.tenants.tenant(root, None)
-            finding = Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
-            self.store.add_findings([finding], self._event_scan)
-            self._found(finding)
-        for root in set(self._skipped_roots) - set(skipped):
-            self.log.info("root no longer skipped", root=paths.display(root))
-        self._skipped_roots = skipped
-        if skipped:
-            shown = [f"{paths.display(r)} ({why})" for r, why in list(skipped.items())[:5]]
-            more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-            self.degrade("roots", f"{len(skipped)} root(s) skipped, not followed: {'; '.join(shown)}{more}")
-        else:
-            self.recover("roots")
-        self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
-
-    def _walk_target(self, walker: Walker, target: bytes) -> Iterator[Candidate]:
-        """Walk a root, or a directory below one (a rescan target) opened from its root down
-        with descriptors: its path may be longer than PATH_MAX, or have a symlink swapped in."""
-        root = paths.root_of(target, [*self.watches.watched, *self.watches.unwatched])
-        if root is None or root == target:
-            return walker.walk(target)
-        return walker.walk_beneath(root, target)
-
-    def _walk_files(self, walker: Walker, files: list[bytes]) -> Iterator[Candidate]:
-        """Look at ``files`` again, each opened from its root down (never followed out)."""
-        roots = [*self.watches.watched, *self.watches.unwatched]
-        for path in files:
-            root = paths.root_of(path, roots)
-            if root is not None:
-                yield from walker.walk_beneath(root, path)
-
-    def _note_links(self, cand: Candidate) -> None:
-        st = cand.lstat
-        if st is not None and st.st_nlink > 1 and len(self._hardlinks) < MAX_HARDLINKS:
-            self._hardlinks.add(cand.path)
-
-    def _finish_walk(self, job: WalkJob) -> None:
-        self.scanner.drain()  # every verdict of this walk recorded before the deletion sweep
-        stats = job.report.stats
-        for gone, tenant, _m in self.store.sweep_deleted(job.scan_id, job.roots, job.walker.unlisted):
-            stats.deleted += 1
-            self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
-        stats.elapsed_s = round(time.time() - job.started, 3)
-        self.store.finish_scan(job.scan_id, "done", stats.as_dict())
-        self._verify_coverage(job)
-        restarts_pending = any(j.kind == "reader-restart" for j in self._jobs)
-        if job.kind == "reader-restart" and not restarts_pending and not self.watches.reader_dead():
-            self.recover("events")
-        self._last_catchup = {
-            "kind": job.kind,
-            "started": job.started,
-            "finished": time.time(),
-            "stats": stats.as_dict(),
-        }
-        summary = f"{stats.files_seen} files, {stats.findings} findings"
-        self.notifier.status(f"watching; last {job.kind}: {summary}")
-        self.log.info("walk finished", kind=job.kind, **stats.as_dict())
-        self._write_status()
-
-    def _trim_report(self) -> None:
-        # The daemon reports findings as they come (``_found``); it keeps no growing lists.
-        for report in [self._events_report, *(j.report for j in self._jobs)]:
-            for problem in report.problems:
-                self._log_problem(problem)
-            report.findings.clear()
-            report.problems.clear()
-
-    def _verify_coverage(self, job: WalkJob) -> None:
-        """Compare the directories a walk found with what inotify really watches.
-
-        A subdirectory may have escaped its watch (watch limit, a race); such a directory is
-        covered by periodic rescans instead, loudly.
-        """
-        coverage = job.coverage
-        if coverage is None:
-            return
-        self._dirs_seen = max(self._dirs_seen, coverage.count)
-        watched_roots = [r for r in job.roots if paths.root_of(r, list(self.watches.watched))]
-        missing = coverage.missing(watched_roots)
-        if not missing:
-            return
-        reason = "not watched (inotify watch limit reached? fs.inotify.max_user_watches)"
-        new = [m for m in missing if m not in self._rescan_dirs]
-        for path in missing:
-            self._rescan_dirs[path] = reason
-        if new:
-            self.log.error(
-                "directories not watched; covering them by periodic rescans",
-                count=len(missing),
-                examples=[paths.display(m) for m in missing[:5]],
-                hint=_sysctl_hint(reason),
-            )
-            for root in {paths.root_of(m, watched_roots) for m in new}:
-                self._coverage_lost(root, f"{len(new)} directories {reason}")
 
     # -- periodic work -------------------------------------------------------------------------
 
@@ -533,181 +332,36 @@ class Daemon:
         self.notifier.ready("reloaded")
         self.log.info("reloaded", ruleset=scanner.version)
 
-    # -- health --------------------------------------------------------------------------------
-
-    def degrade(self, cause: str, reason: str) -> None:
-        """Record that the daemon runs but does not do all its job (``cause`` is a short key:
-        one entry per cause, so a repeated failure does not grow the list). ``fim status`` says
-        "degraded" with every reason until :meth:`recover` clears it."""
-        if self._degraded.get(cause) != reason:
-            self._degraded[cause] = reason
-            self.log.error("degraded", cause=cause, reason=reason)
-            self._write_status()
-
-    def recover(self, cause: str) -> None:
-        if self._degraded.pop(cause, None) is not None:
-            self.log.info("recovered", cause=cause)
-            self._write_status()
-
-    def _check_reader(self) -> None:
-        """The event reader must not die silently: when its thread is gone, say why, raise a
-        health finding, start a fresh one and rescan every root (events were lost). Status
-        stays "degraded" until the rescan is done with a live reader."""
-        if not self.watches.reader_dead():
-            return
-        roots = self.watches.dead_roots()
-        error = self.watches.failure
-        if self.watches.deaths > self._deaths_seen:  # once per death, not per look
-            self._deaths_seen = self.watches.deaths
-            self.log.error("event reader died", error=error, traceback=self.watches.failure_trace)
-            self._health_finding(
-                next(iter([*self.watches.watched, *self.watches.unwatched]), b"/"),
-                "fim_events_failed",
-                f"the real-time event reader died ({error}); restarted, every root rescanned",
-            )
-        self.degrade("events", f"event reader died ({error}); restarting and rescanning")
-        if roots:
-            self.log.warning("event reader restarted; rescanning", roots=len(roots),
-                             restarts=self.watches.restarts)  # fmt: skip
-            self._start_walk("reader-restart", roots)
-
-    def _unwatchable(self, found: dict[bytes, str]) -> None:
-        """Directories the reader could not watch (watch limit...): covered by rescans."""
-        roots = [*self.watches.watched, *self.watches.unwatched]
-        new = [p for p in found if p not in self._rescan_dirs]
-        self._rescan_dirs.update(found)
-        if new:
-            reason = next(iter(found.values()))
-            self.log.error("directories not watched; covering them by periodic rescans", count=len(new),
-                           examples=[paths.display(m) for m in new[:5]], reason=reason,
-                           hint=_sysctl_hint(reason))  # fmt: skip
-            for root in {paths.root_of(p, roots) for p in new} - {None}:
-                self._coverage_lost(root, f"{len(new)} directories not watched: {reason}")
-
-    # -- reporting -----------------------------------------------------------------------------
-
-    def _found(self, finding: Finding) -> None:
-        if finding.change is Change.UNCHANGED and finding.match.ruleset != "fim":
-            return  # known already; logged when first found
-        self.log.warning(
-            "finding",
-            path=paths.display(finding.path),
-            tenant=finding.tenant,
-            rule=finding.match.rule,
-            ruleset=finding.match.ruleset,
-            severity=str(finding.severity),
-            change=str(finding.change),
-        )
-
-    def _log_problem(self, problem: Problem) -> None:
-        if problem.status is Status.TOO_LARGE:
-            return
-        self.log.info("not inspected", path=paths.display(problem.path), status=str(problem.status),
-                      reason=problem.reason)  # fmt: skip
-
-    def _coverage_lost(self, root: bytes, reason: str) -> None:
-        """A directory we cannot watch: say so loudly and cover it by rescans instead."""
-        self._last_error = f"{paths.display(root)}: {reason}"
-        self.log.error("cannot watch; covering by periodic rescans", root=paths.display(root), reason=reason,
-                       hint=_sysctl_hint(reason))  # fmt: skip
-        every = f"{self.config.daemon.rescan_seconds:.0f} s"
-        description = f"real-time watching failed ({reason}); covered by rescans every {every} until fixed"
-        self._health_finding(root, "fim_watch_failed", description)
-
-    def _health_finding(self, root: bytes, rule: str, description: str) -> None:
-        """A finding about fim itself (family "health"), so that alert sinks hear of it."""
-        match = RuleMatch(rule=rule, ruleset="fim", severity=Severity.HIGH, description=description,
-                          family="health")  # fmt: skip
-        tenant = self.scanner.tenants.tenant(root, None)
-        finding = Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
-        self.store.add_findings([finding], self._event_scan)
-        self._found(finding)
-
-    def _state(self) -> str:
-        if not self._ready:
-            return "starting"
-        return "degraded" if self._degraded else "running"
+    # -- status --------------------------------------------------------------------------------
 
     def _write_status(self, state: str | None = None) -> None:
         path = status_path(self.config)
-        limits = inotify_limits()
-        doc = {
-            "pid": os.getpid(),
-            "version": __version__,
-            "state": state or self._state(),
-            "degraded": dict(self._degraded),
-            "started": self._started,
-            "updated": time.time(),
-            "ruleset": self.scanner.version,
-            "watched_roots": [paths.display(r) for r in self.watches.watched],
-            "rescan_only_roots": {
+        uncovered = self.watches.unwatched or self._rescan_dirs
+        doc = StatusDocument(
+            pid=os.getpid(),
+            version=__version__,
+            state=state or self._state(),
+            degraded=dict(self._degraded),
+            started=self._started,
+            updated=time.time(),
+            ruleset=self.scanner.version,
+            watched_roots=tuple(paths.display(r) for r in self.watches.watched),
+            rescan_only_roots={
                 **{paths.display(r): why for r, why in self.watches.unwatched.items()},
                 **{paths.display(r): why for r, why in list(self._rescan_dirs.items())[:100]},
             },
-            "skipped_roots": {paths.display(r): why for r, why in list(self._skipped_roots.items())[:100]},
-            "rescan_only_directories": len(self.watches.unwatched) + len(self._rescan_dirs),
-            "directories_walked": self._dirs_seen,
-            "queue_depth": len(self.coalescer) + self.scanner.inflight,
-            "walks_in_progress": [j.kind for j in self._jobs],
-            "events_seen": self.coalescer.events,
-            "last_catchup": self._last_catchup,
-            "last_error": self._last_error,
-            "inotify": limits,
-            "hint": _sysctl_hint(self._last_error) if self.watches.unwatched or self._rescan_dirs else "",
-        }
-        text = json.dumps(doc, indent=1)
+            skipped_roots={paths.display(r): why for r, why in list(self._skipped_roots.items())[:100]},
+            rescan_only_directories=len(self.watches.unwatched) + len(self._rescan_dirs),
+            directories_walked=self._dirs_seen,
+            queue_depth=len(self.coalescer) + self.scanner.inflight,
+            walks_in_progress=tuple(j.kind for j in self._jobs),
+            events_seen=self.coalescer.events,
+            last_catchup=self._last_catchup,
+            last_error=self._last_error,
+            inotify=inotify_limits(),
+            hint=sysctl_hint(self._last_error) if uncovered else "",
+        )
         try:
-            statefiles.write_private(path, text.encode())  # 0600: it names customers
+            doc.write(path)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC and _rewrite_in_place(path, text):
-                return  # a full disk: the status must still say so
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
-
-
-class Coverage:
-    """Checks each directory a walk lists against the watches in place when the walk began;
-    only suspects are kept (memory stays small with 100,000 directories), and they are checked
-    again at the end against the watches then, since a watch may have been added meanwhile."""
-
-    def __init__(self) -> None:
-        self._watched = watched_inodes()
-        self._suspects: list[tuple[int, bytes]] = []
-        self.count = 0
-
-    def directory(self, path: bytes, st: os.stat_result) -> None:
-        self.count += 1
-        key = inode_key(st.st_dev, st.st_ino)
-        if key not in self._watched:
-            self._suspects.append((key, path))
-
-    def missing(self, under: list[bytes]) -> list[bytes]:
-        if not self._suspects:
-            return []
-        watched = watched_inodes()
-        return sorted(p for key, p in self._suspects if key not in watched and paths.root_of(p, under))
-
-
-def _rewrite_in_place(path: Path, text: str) -> bool:
-    """Overwrite ``path`` in place (not atomic): on a full disk the pages it frees when
-    truncated hold the new text, where a new file finds no room."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        os.ftruncate(fd, 0)
-        data = text.encode()
-        while data:
-            data = data[os.write(fd, data) :]
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-def _sysctl_hint(reason: str) -> str:
-    for key, value in (("max_user_watches", 1048576), ("max_user_instances", 1024)):
-        if key in reason:
-            return f"raise it: echo fs.inotify.{key}={value} > /etc/sysctl.d/90-fim.conf && sysctl --system"
-    return ""

@@ -10,7 +10,10 @@ import time
 
 import pytest
 
-from fim.daemon.watch import Coalescer, InotifyReader, Watches, inode_key, watched_inodes
+from fim.daemon.coalescer import Coalescer
+from fim.daemon.coverage import inode_key, watched_inodes
+from fim.daemon.inotify_reader import InotifyReader
+from fim.daemon.watch import Watches
 from tests.deep_trees import make_chain, remove_tree
 
 
@@ -240,7 +243,7 @@ def test_reader_that_cannot_start_leaves_roots_to_rescans_and_is_retried(tmp_pat
     import ctypes as _ctypes
     import errno
 
-    import fim.daemon.watch
+    import fim.daemon.inotify_reader
 
     (tmp_path / "roots/a").mkdir(parents=True)
 
@@ -248,7 +251,7 @@ def test_reader_that_cannot_start_leaves_roots_to_rescans_and_is_retried(tmp_pat
         _ctypes.set_errno(errno.EMFILE)
         return -1
 
-    monkeypatch.setattr(fim.daemon.watch, "inotify_init", no_instance)
+    monkeypatch.setattr(fim.daemon.inotify_reader, "inotify_init", no_instance)
     w = Watches((f"{tmp_path}/roots/*",), Coalescer())
     w.start()
     try:

@@ -1,0 +1,101 @@
+"""Paths waiting to be looked at: a write in many chunks is looked at once.
+
+We act on close-after-write, creation, moves, deletion and attribute changes; a file written
+in many chunks is scanned once, ``settle`` seconds after its last close (never later than
+``max_delay`` after its first event, so a writer that keeps writing cannot starve the scan).
+A bare modification without a close is scanned ``max_delay`` after it started: a writer that
+never closes its file cannot hide it. When more than ``max_pending`` paths wait, the set is
+dropped and the owner is told to rescan, which keeps memory bounded under a storm.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class _Entry:
+    first: float
+    due: float
+
+
+class Coalescer:
+    """Paths waiting to be looked at, with the time each becomes due. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        settle: float = 0.2,
+        max_delay: float = 2.0,
+        max_pending: int = 100_000,
+        wake: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.settle = settle
+        self.max_delay = max_delay
+        self.max_pending = max_pending
+        self.wake = wake or threading.Event()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[bytes, _Entry] = {}
+        self._heap: list[tuple[float, bytes]] = []
+        self.overflowed = False  # set when paths were dropped; the owner rescans and clears it
+        self.events = 0
+
+    def add(self, path: bytes, *, settle: bool = True) -> None:
+        now = self._clock()
+        with self._lock:
+            self.events += 1
+            entry = self._entries.get(path)
+            if entry is None:
+                if len(self._entries) >= self.max_pending:
+                    self._entries.clear()
+                    self._heap.clear()
+                    self.overflowed = True
+                    self.wake.set()
+                    return
+                delay = self.settle if settle else self.max_delay
+                entry = self._entries[path] = _Entry(now, now + delay)
+                heapq.heappush(self._heap, (entry.due, path))
+            elif settle:
+                due = min(now + self.settle, entry.first + self.max_delay)
+                if due != entry.due:
+                    entry.due = due
+                    heapq.heappush(self._heap, (due, path))
+        if settle:
+            self.wake.set()
+
+    def pop_due(self, limit: int = 1000) -> list[bytes]:
+        now = self._clock()
+        out: list[bytes] = []
+        with self._lock:
+            heap = self._heap
+            while heap and heap[0][0] <= now and len(out) < limit:
+                due, path = heapq.heappop(heap)
+                entry = self._entries.get(path)
+                if entry is not None and entry.due == due:  # else a stale heap item
+                    del self._entries[path]
+                    out.append(path)
+        return out
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            while self._heap:
+                due, path = self._heap[0]
+                entry = self._entries.get(path)
+                if entry is not None and entry.due == due:
+                    return due
+                heapq.heappop(self._heap)
+        return None
+
+    def take_overflow(self) -> bool:
+        with self._lock:
+            flag, self.overflowed = self.overflowed, False
+            return flag
+
+    def __len__(self) -> int:
+        return len(self._entries)
