@@ -50,7 +50,9 @@ def count(store: Store, table: str) -> int:
 def test_nothing_young_is_pruned(scanned):
     _, store, _ = scanned
     result = retention.prune(store, RetentionConfig())
-    assert result.counts() == dict.fromkeys(("findings", "scans", "files", "quarantine", "quarantine_files"), 0)
+    assert result.counts() == dict.fromkeys(
+        ("findings", "scans", "files", "quarantine", "quarantine_files"), 0
+    )
     assert result.errors == []
 
 
