@@ -8,6 +8,7 @@ import time
 
 import click
 
+from fim.cli.options import config_option, format_option
 from fim.config import loader as config_mod
 from fim.daemon.status import StatusDocument, status_path
 from fim.report import output
@@ -37,8 +38,8 @@ def daemon_command(config_path: str, log_format: str) -> None:
 
 
 @click.command("status")
-@click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@config_option
+@format_option
 def status_command(config_path: str | None, fmt: str) -> None:
     """Show what the daemon watches, what it can only rescan, and recent findings by tenant.
 
