@@ -11,7 +11,7 @@ import click
 from fim.config import loader as config_mod
 from fim.core import paths
 from fim.report import output
-from fim.respond import quarantine, retention
+from fim.respond import quarantine, quarantine_records, retention
 from fim.store.database import Store
 
 _config_option = click.option("--config", "config_path", type=click.Path(), help="TOML configuration file.")
@@ -51,7 +51,7 @@ def quarantine_list(
     """List quarantined files: id, when, tenant, original path and why."""
     _config, store = _open(config_path, db_path)
     with store:
-        recs = quarantine.records(store, tenant=tenant)
+        recs = quarantine_records.records(store, tenant=tenant)
     if not show_all:
         recs = [r for r in recs if r.status != "restored"]
     if fmt == "json":

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from fim.core import paths
 from fim.detect.tenants import TenantResolver
-from fim.respond import quarantine
+from fim.respond import quarantine, quarantine_records
 
 if TYPE_CHECKING:
     from fim.store.database import Store
@@ -169,7 +169,7 @@ def forget_tenant(
     tables = _tables(conn)
     before = _counts(conn, tables)
     result = Forgotten(tenant, dry_run)
-    recs = [r for r in quarantine.records(store) if r.tenant == tenant or belongs(r.path)]
+    recs = [r for r in quarantine_records.records(store) if r.tenant == tenant or belongs(r.path)]
     conn.execute("PRAGMA secure_delete = ON")
     if not dry_run:  # files first: a record is only deleted with its file
         _, result.quarantine_files, result.errors = quarantine.remove_records(store, recs)

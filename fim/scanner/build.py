@@ -15,7 +15,7 @@ from fim.core.model import Responder, ScanReport
 from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck
 from fim.detect.policy import PolicyCheck
-from fim.respond import quarantine
+from fim.respond import quarantine_responder
 from fim.scanner.pipeline import ChangeCallback, FindingCallback, ProgressCallback, Scanner
 from fim.store.database import Store
 
@@ -98,7 +98,7 @@ def build_scanner(
 
 
 def response(
-    config: Config, store: Store, *, on_message: quarantine.MessageCallback | None = None
+    config: Config, store: Store, *, on_message: quarantine_responder.MessageCallback | None = None
 ) -> tuple[list[ContentCheck], list[Responder]]:
     """The upload-area policy check and the quarantine responder a configuration asks for."""
     qc = config.quarantine
@@ -108,7 +108,7 @@ def response(
     if qc.enabled:
         if store.where == ":memory:":
             raise UsageError("quarantine.enabled needs a database to record what it moves (not --no-db)")
-        responder = quarantine.QuarantineResponder(store, qc, policy, on_message)
+        responder = quarantine_responder.QuarantineResponder(store, qc, policy, on_message)
         responder.protected, responder.protected_dirs = state_directories(config, store)
         responders.append(responder)
     return checks, responders
