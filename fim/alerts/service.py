@@ -30,7 +30,8 @@ from fim.alerts.secret_values import Masker
 from fim.alerts.sinks import Batch, build
 from fim.core.errors import ConfigError, StoreError
 from fim.core.model import Severity
-from fim.store.database import Store, translate
+from fim.store.database import Store
+from fim.store.sqlite_errors import translate
 
 log = logging.getLogger("fim.alerts")
 ROUND_S = 30.0  # the background thread's longest delivery round

@@ -35,7 +35,9 @@ from fim.detect.walk import Candidate, Walker, lexists_beneath
 from fim.respond import retention
 from fim.scanner.build import alert_service, build_scanner
 from fim.scanner.pipeline import Scanner
-from fim.store.database import RESERVE_BYTES, Store, translate
+from fim.store.database import Store
+from fim.store.reserve import RESERVE_BYTES
+from fim.store.sqlite_errors import translate
 
 EX_CONFIG = 78
 WALK_SLICE = 256  # candidates taken from a walk before the loop looks at events again

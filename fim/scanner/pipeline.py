@@ -28,7 +28,8 @@ from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
 from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
-from fim.store.database import BaselineRow, Store
+from fim.store.baseline import BaselineRow
+from fim.store.database import Store
 
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
