@@ -31,7 +31,7 @@ from fim.detect.inspector import Inspector
 from fim.detect.walk import Excludes, Walker
 from fim.report import output
 from fim.scanner.build import alert_service, build_engine, build_scanner
-from fim.scanner.pipeline import ChangeEvent
+from fim.scanner.callbacks import ChangeEvent
 from fim.store.database import Store
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

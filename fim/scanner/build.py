@@ -16,7 +16,8 @@ from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck
 from fim.detect.policy import PolicyCheck
 from fim.respond import quarantine_responder
-from fim.scanner.pipeline import ChangeCallback, FindingCallback, ProgressCallback, Scanner
+from fim.scanner.callbacks import ChangeCallback, FindingCallback, ProgressCallback
+from fim.scanner.pipeline import Scanner
 from fim.store.database import Store
 
 if TYPE_CHECKING:
