@@ -41,6 +41,8 @@ MAX_ROUNDS = 5
 
 
 class AlertService:
+    """Delivers the alert outbox to every configured sink, on the service's own connections."""
+
     def __init__(
         self,
         targets: Sequence[Target],

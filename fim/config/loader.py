@@ -28,6 +28,8 @@ from fim.respond.retention import RetentionConfig
 
 @dataclass(frozen=True)
 class ScanConfig:
+    """The [scan] section: how much of each file is read, matched and hashed, and by how many workers."""
+
     max_file_size: int = size_field("32M")  # larger files are hashed, not matched
     max_hash_size: int = size_field("4G")  # larger (or sparse giant) files are not even hashed
     exclude: tuple[str, ...] = ()
@@ -38,6 +40,8 @@ class ScanConfig:
 
 @dataclass(frozen=True)
 class RulesConfig:
+    """The [rules] section: which YARA rules are loaded, and where their compiled form is cached."""
+
     bundled: bool = True
     paths: tuple[str, ...] = ()  # extra .yar/.yara files or folders of them
     cache_dir: str = ""  # compiled-rule cache; "" = next to the database
@@ -45,6 +49,8 @@ class RulesConfig:
 
 @dataclass(frozen=True)
 class HashesConfig:
+    """The [hashes] section: lists of known-bad and known-good file hashes."""
+
     bad: tuple[str, ...] = ()  # files of known-bad SHA-256/MD5 hashes: findings
     good: tuple[str, ...] = ()  # files of known-good hashes: suppress findings for that content
 
@@ -60,6 +66,8 @@ def _tenant_patterns(value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class TenantsConfig:
+    """The [tenants] section: how a path (or its owner) names the customer it belongs to."""
+
     # Matched against the start of each absolute path; * is one path component, ** any.
     patterns: tuple[str, ...] = field(
         default=(
@@ -76,6 +84,8 @@ class TenantsConfig:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
+    """The [database] section: where the baseline lives and how long to wait for its lock."""
+
     path: str = ""  # "" = fim.db in $STATE_DIRECTORY, /var/lib/fim for root, $XDG_STATE_HOME/fim
     busy_timeout: float = 5.0  # seconds to wait for another process holding the lock
 
@@ -91,6 +101,8 @@ def _symlink_roots(value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class DaemonConfig:
+    """The [daemon] section: what ``fim daemon`` watches and how it paces its work."""
+
     # Directories to watch; globs allowed ("/home/*/public_html"). New matches are picked up.
     roots: tuple[str, ...] = ()
     # Exact root paths allowed to be a symlink (which root must own). Any other root that is a
@@ -107,6 +119,8 @@ class DaemonConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """Every section of a validated configuration file, with fim's defaults for what it leaves out."""
+
     scan: ScanConfig = field(default_factory=ScanConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     hashes: HashesConfig = field(default_factory=HashesConfig)
