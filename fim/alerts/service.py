@@ -31,7 +31,8 @@ from fim.alerts.sinks.base import Batch
 from fim.alerts.sinks.factory import build
 from fim.core.errors import ConfigError, StoreError
 from fim.core.model import Severity
-from fim.store.database import Store, translate
+from fim.store.database import Store
+from fim.store.sqlite_errors import translate
 
 log = logging.getLogger("fim.alerts")
 ROUND_S = 30.0  # the background thread's longest delivery round

@@ -12,7 +12,7 @@ from fim.cli.options import config_option, db_option, format_option
 from fim.config import loader as config_mod
 from fim.core import paths
 from fim.report import output
-from fim.respond import quarantine, retention
+from fim.respond import quarantine, quarantine_records, retention
 from fim.store.database import Store
 
 
@@ -46,7 +46,7 @@ def quarantine_list(
     """List quarantined files: id, when, tenant, original path and why."""
     _config, store = _open(config_path, db_path)
     with store:
-        recs = quarantine.records(store, tenant=tenant)
+        recs = quarantine_records.records(store, tenant=tenant)
     if not show_all:
         recs = [r for r in recs if r.status != "restored"]
     if fmt == "json":

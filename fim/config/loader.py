@@ -22,7 +22,7 @@ from fim.core import locations
 from fim.core.errors import ConfigError
 from fim.core.values import describe, size_field
 from fim.detect.policy import PolicyConfig
-from fim.respond.quarantine import QuarantineConfig
+from fim.respond.quarantine_responder import QuarantineConfig
 from fim.respond.retention import RetentionConfig
 
 

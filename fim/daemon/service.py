@@ -38,7 +38,9 @@ from fim.detect.walk import Candidate, Walker
 from fim.respond import retention
 from fim.scanner.build import alert_service, build_scanner
 from fim.scanner.pipeline import Scanner
-from fim.store.database import RESERVE_BYTES, Store, translate
+from fim.store.database import Store
+from fim.store.reserve import RESERVE_BYTES
+from fim.store.sqlite_errors import translate
 
 EX_CONFIG = 78
 STATUS_EVERY = 2.0

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 
 from fim.core import paths
 from fim.detect.tenants import TenantResolver
-from fim.respond import quarantine
+from fim.respond import quarantine, quarantine_records
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from fim.store.database import Store
 
 DAY_NS = quarantine.DAY_NS
@@ -118,19 +120,14 @@ def _truncate_wal(conn: sqlite3.Connection) -> None:
 # -- forgetting a tenant -------------------------------------------------------------------------
 
 
-def _tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'schema_migrations' ORDER BY name"
-        )
-    ]
-    return {n: [c[1] for c in conn.execute(f'PRAGMA table_info("{n}")')] for n in names}
+def _tables(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """Every table of every component (but SQLite's and the migration log) -> its columns."""
+    names = sorted(n for n in db.table_names() if not n.startswith("sqlite_") and n != "schema_migrations")
+    return {n: [c.name for c in db[n].columns] for n in names}
 
 
-def _counts(conn: sqlite3.Connection, tables: dict[str, list[str]]) -> dict[str, int]:
-    return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+def _counts(db: sqlite_utils.Database, tables: dict[str, list[str]]) -> dict[str, int]:
+    return {t: db[t].count for t in tables}
 
 
 @dataclass
@@ -166,10 +163,10 @@ def forget_tenant(
     def belongs(path: bytes) -> bool:
         return resolver.tenant(path, None) == tenant
 
-    tables = _tables(conn)
-    before = _counts(conn, tables)
+    tables = _tables(store.db)
+    before = _counts(store.db, tables)
     result = Forgotten(tenant, dry_run)
-    recs = [r for r in quarantine.records(store) if r.tenant == tenant or belongs(r.path)]
+    recs = [r for r in quarantine_records.records(store) if r.tenant == tenant or belongs(r.path)]
     conn.execute("PRAGMA secure_delete = ON")
     if not dry_run:  # files first: a record is only deleted with its file
         _, result.quarantine_files, result.errors = quarantine.remove_records(store, recs)
@@ -187,7 +184,7 @@ def forget_tenant(
                 doomed = [(p,) for (p,) in rows if isinstance(p, bytes | str) and belongs(_raw(p))]
                 conn.executemany(f'DELETE FROM "{table}" WHERE path = ?', doomed)  # noqa: S608
         result.scans_redacted = _redact_scans(conn, belongs) if "scans" in tables else 0
-        after = _counts(conn, tables)
+        after = _counts(store.db, tables)
         result.removed = {t: before[t] - after[t] for t in tables if before[t] != after[t]}
         result.remaining = _mentions(conn, tables, tenant)
         conn.execute("ROLLBACK" if dry_run else "COMMIT")

@@ -15,8 +15,9 @@ from fim.core.model import Responder, ScanReport
 from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck
 from fim.detect.policy import PolicyCheck
-from fim.respond import quarantine
-from fim.scanner.pipeline import ChangeCallback, FindingCallback, ProgressCallback, Scanner
+from fim.respond import quarantine_responder
+from fim.scanner.callbacks import ChangeCallback, FindingCallback, ProgressCallback
+from fim.scanner.pipeline import Scanner
 from fim.store.database import Store
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def build_scanner(
 
 
 def response(
-    config: Config, store: Store, *, on_message: quarantine.MessageCallback | None = None
+    config: Config, store: Store, *, on_message: quarantine_responder.MessageCallback | None = None
 ) -> tuple[list[ContentCheck], list[Responder]]:
     """The upload-area policy check and the quarantine responder a configuration asks for."""
     qc = config.quarantine
@@ -108,7 +109,7 @@ def response(
     if qc.enabled:
         if store.where == ":memory:":
             raise UsageError("quarantine.enabled needs a database to record what it moves (not --no-db)")
-        responder = quarantine.QuarantineResponder(store, qc, policy, on_message)
+        responder = quarantine_responder.QuarantineResponder(store, qc, policy, on_message)
         responder.protected, responder.protected_dirs = state_directories(config, store)
         responders.append(responder)
     return checks, responders

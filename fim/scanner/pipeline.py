@@ -3,9 +3,8 @@
 The main thread walks, consults the baseline, and is the only database writer; a thread pool
 inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
 inspections in flight is bounded, so memory stays flat however large the tree. Files wait for
-a worker in one queue per tenant, taken in turn, and no tenant may hold every worker with
-large files: one customer's padded files cannot hold back another customer's verdict. ``fim scan``
-and the daemon both feed this pipeline; it does not know where a candidate came from.
+a worker in a fair queue (fim.scanner.fair_queue): one customer's padded files cannot hold back
+another's verdict. ``fim scan`` and the daemon both feed this pipeline, whatever the source.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ import itertools
 import os
 import queue
 import time
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from fim.config.loader import Config
 from fim.core import paths
@@ -28,7 +27,10 @@ from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
 from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
-from fim.store.database import BaselineRow, Store
+from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
+from fim.scanner.fair_queue import FairQueue, Job
+from fim.store.baseline import BaselineRow
+from fim.store.database import Store
 
 MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
@@ -41,18 +43,6 @@ EXPENSIVE_BYTES = 256 << 10
 # submit() block while another tenant's file waits to be accepted; each holds little memory
 # and at most one directory descriptor.
 MAX_QUEUED = 256
-
-
-@dataclass(frozen=True)
-class ChangeEvent:
-    path: bytes
-    change: Change
-    tenant: str | None
-
-
-FindingCallback = Callable[[Finding], None]
-ProgressCallback = Callable[[ScanReport], None]
-ChangeCallback = Callable[[ChangeEvent], None]
 
 
 class Scanner:
@@ -100,18 +90,11 @@ class Scanner:
         self.on_progress = on_progress
         self.on_change = on_change
         self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[tuple[_Job, Inspection]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[Job, Inspection]] = queue.SimpleQueue()
         self._inflight = 0  # accepted by submit(), verdict not recorded yet
         self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
-        # Waiting files, by tenant; ``_turns`` lists the tenants with waiting files in the
-        # order they get the next free worker. Only the thread calling submit/collect uses these.
-        self._waiting: dict[str | None, tuple[deque[_Job], deque[_Job]]] = {}
-        self._turns: deque[str | None] = deque()
-        self._running = 0
-        self._running_expensive: Counter[str | None] = Counter()
-        # A tenant's large files may use every worker but one: another tenant's file always
-        # finds a worker within the time a small file takes.
-        self._expensive_cap = max(1, self.jobs - 1)
+        # Files waiting for a worker. Only the thread calling submit/collect uses it.
+        self._queue = FairQueue(self.jobs)
         # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
         # tree gives one event per directory) reach the same file before its row is flushed,
         # so the baseline lookup misses it; this keeps it to one finding per file and rule.
@@ -218,56 +201,18 @@ class Scanner:
         st = cand.lstat
         tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
         expensive = st is None or st.st_size > EXPENSIVE_BYTES
-        job = _Job(cand, base, report, scan_id, tenant, expensive)
-        queues = self._waiting.get(tenant)
-        if queues is None:
-            queues = self._waiting[tenant] = (deque(), deque())
-            self._turns.append(tenant)
-        queues[1 if expensive else 0].append(job)
+        self._queue.add(Job(cand, base, report, scan_id, tenant, expensive))
         self._inflight += 1
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Hand waiting files to free workers, one tenant after the other (round-robin).
-
-        Within a tenant, small files go first; a tenant's large files wait while it already
-        has ``_expensive_cap`` of them running. Some file is always runnable when no worker
-        is busy, so drain() cannot wait forever.
-        """
-        while self._running < self.jobs and self._turns:
-            for _ in range(len(self._turns)):
-                tenant = self._turns[0]
-                self._turns.rotate(-1)
-                job = self._take(tenant)
-                if job is not None:
-                    break
-            else:
-                return  # every waiting file is a large one of a tenant at its cap
-            self._running += 1
-            if job.expensive:
-                self._running_expensive[job.tenant] += 1
+        """Hand waiting files to free workers, in the fair queue's order."""
+        while (job := self._queue.take()) is not None:
             self._executor().submit(self._work, job)
 
-    def _take(self, tenant: str | None) -> _Job | None:
-        small, large = self._waiting[tenant]
-        if small:
-            job = small.popleft()
-        elif large and self._running_expensive[tenant] < self._expensive_cap:
-            job = large.popleft()
-        else:
-            return None
-        if not small and not large:
-            del self._waiting[tenant]
-            self._turns.remove(tenant)
-        return job
-
-    def _finish(self, job: _Job, insp: Inspection) -> None:
+    def _finish(self, job: Job, insp: Inspection) -> None:
         """A worker is done with ``job``: give the worker the next file, record the verdict."""
-        self._running -= 1
-        if job.expensive:
-            self._running_expensive[job.tenant] -= 1
-            if not self._running_expensive[job.tenant]:
-                del self._running_expensive[job.tenant]
+        self._queue.finished(job)
         self._dispatch()
         self._complete(job.cand, job.base, insp, job.report, job.scan_id)
 
@@ -292,12 +237,9 @@ class Scanner:
         return self._inflight
 
     def close(self) -> None:
-        for small, large in self._waiting.values():  # never started: only release their dirs
-            for job in (*small, *large):
-                job.cand.release()
-                self._inflight -= 1
-        self._waiting.clear()
-        self._turns.clear()
+        for job in self._queue.clear():  # never started: only release their dirs
+            job.cand.release()
+            self._inflight -= 1
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -307,7 +249,7 @@ class Scanner:
             self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
         return self._pool
 
-    def _work(self, job: _Job) -> None:
+    def _work(self, job: Job) -> None:
         """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
         try:
             insp = self.inspector.inspect(job.cand)
@@ -446,18 +388,6 @@ class Scanner:
             # Every component below / opened with O_NOFOLLOW: a listed path whose directory a
             # customer swapped for a symlink is not followed. List real paths (realpath).
             yield from walker.walk_beneath(b"/", path)
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """A file accepted by submit(), waiting for or in the hands of a worker."""
-
-    cand: Candidate
-    base: BaselineRow | None
-    report: ScanReport
-    scan_id: int
-    tenant: str | None
-    expensive: bool  # larger than EXPENSIVE_BYTES (or size unknown)
 
 
 def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:

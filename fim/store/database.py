@@ -13,89 +13,22 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fim.core import paths, statefiles
 from fim.core.errors import DatabaseFull, StoreError
-from fim.core.model import Finding, Inspection, RuleMatch, Status, event_id
-from fim.store.migrations import COMPONENTS, SCHEMA_GENERATION
+from fim.core.model import Finding, Inspection, RuleMatch, Status
+from fim.store import baseline, finding_rows, migrations
+from fim.store.baseline import BaselineRow
+from fim.store.reserve import make_reserve, release_reserve
+from fim.store.sqlite_errors import Guard, free_bytes, translate
 
 if TYPE_CHECKING:
     import sqlite_utils
 
 BATCH_ROWS = 1000
 BATCH_SECONDS = 1.0
-# Space set aside next to the database (``<db>-reserve``) by long-running processes: when the
-# disk is full at start, giving it back lets SQLite create the WAL index (32 KiB) and write a
-# few pages, so the daemon starts (degraded) instead of failing at every restart.
-RESERVE_BYTES = 256 << 10
-_SQLITE_FULL = 13
-_SQLITE_IOERR = 10
-
-
-@dataclass(frozen=True, slots=True)
-class BaselineRow:
-    dev: int
-    ino: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    ruleset: str | None
-    matches: tuple[RuleMatch, ...]
-    sha256: str | None
-    uid: int
-    mode: int
-    tenant: str | None
-
-    def same_identity(self, st: os.stat_result) -> bool:
-        return (
-            self.dev == st.st_dev
-            and self.ino == st.st_ino
-            and self.size == st.st_size
-            and self.mtime_ns == st.st_mtime_ns
-            and self.ctime_ns == st.st_ctime_ns
-            and st.st_nlink <= 1  # several names: may change unseen through one we do not watch
-        )
-
-
-def translate(exc: sqlite3.Error, where: str) -> StoreError:
-    """An operator's message for a sqlite3 error (:class:`DatabaseFull` when out of space)."""
-    text = str(exc)
-    if _is_full(exc, where):
-        return DatabaseFull(f"database {where}: the file system is full ({text}); free space there")
-    if "locked" in text or "busy" in text:
-        return StoreError(
-            f"database {where} is locked by another process (is another fim running?); "
-            "try again later or raise database.busy_timeout"
-        )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(
-            f"database {where} is corrupt or not a fim database ({text}); move it aside to "
-            "start a new baseline"
-        )
-    if "readonly" in text or "unable to open" in text:
-        return StoreError(f"database {where} cannot be written ({text})")
-    return StoreError(f"database {where}: {text}")
-
-
-def _is_full(exc: sqlite3.Error, where: str) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if (code is not None and code & 0xFF == _SQLITE_FULL) or "disk is full" in str(exc):
-        return True
-    # Creating the WAL index of a database on a full disk fails as an I/O error.
-    if (code is not None and code & 0xFF == _SQLITE_IOERR) or "disk I/O error" in str(exc):
-        return _free_bytes(where) < 64 << 10
-    return False
-
-
-def _free_bytes(where: str) -> int:
-    try:
-        st = os.statvfs(os.path.dirname(os.path.abspath(where)))
-    except (OSError, ValueError):
-        return 1 << 62  # cannot tell: not known to be full
-    return st.f_bavail * st.f_frsize
 
 
 class Store:
@@ -117,7 +50,7 @@ class Store:
         self.last_error = ""
         # The last write's failure, None once a write succeeds again (the daemon's health).
         self.write_error: StoreError | None = None
-        self._reserve = 0  # bytes to keep aside in <db>-reserve (see RESERVE_BYTES)
+        self._reserve = 0  # bytes to keep aside in <db>-reserve (see fim.store.reserve)
         self._reserve_retry = 0.0
         self._reserve_error: StoreError | None = None
 
@@ -163,7 +96,7 @@ class Store:
         try:
             store = cls._connect(where, busy_timeout)
         except DatabaseFull:
-            if not reserve or not _release_reserve(where):
+            if not reserve or not release_reserve(where):
                 raise
             store = cls._connect(where, busy_timeout)  # on the space given back
             store.write_error = store._reserve_error = DatabaseFull(
@@ -193,9 +126,9 @@ class Store:
         if not self._reserve or self.where == ":memory:" or time.monotonic() < self._reserve_retry:
             return
         self._reserve_retry = time.monotonic() + 1.0
-        if self._reserve_error is not None and _free_bytes(self.where) < 2 * self._reserve:
+        if self._reserve_error is not None and free_bytes(self.where) < 2 * self._reserve:
             return
-        if _make_reserve(self.where, self._reserve) and self._reserve_error is not None:
+        if make_reserve(self.where, self._reserve) and self._reserve_error is not None:
             if self.write_error is self._reserve_error:
                 self.write_error = None
             self._reserve_error = None
@@ -209,46 +142,7 @@ class Store:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA foreign_keys=ON")
-        generation = c.execute("PRAGMA user_version").fetchone()[0]
-        if generation > SCHEMA_GENERATION:
-            raise StoreError(
-                f"database {self.where} has schema generation {generation}, newer than this fim "
-                f"understands ({SCHEMA_GENERATION}); upgrade fim"
-            )
-        if self._applied() == {name: len(m) for name, m in COMPONENTS.items()}:
-            return
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER)"
-            )
-            applied = self._applied()  # re-read under the write lock
-            for name, migrations in COMPONENTS.items():
-                done = applied.get(name, 0)
-                if done > len(migrations):
-                    raise StoreError(
-                        f"database {self.where} has {name} schema {done}, newer than this fim "
-                        f"understands ({len(migrations)}); upgrade fim"
-                    )
-                for number in range(done, len(migrations)):
-                    for statement in _statements(migrations[number]):
-                        c.execute(statement)
-                c.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?) ON CONFLICT(component) DO UPDATE "
-                    "SET version=excluded.version",
-                    (name, len(migrations)),
-                )
-            c.execute(f"PRAGMA user_version = {SCHEMA_GENERATION}")
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-
-    def _applied(self) -> dict[str, int]:
-        try:
-            return dict(self.conn.execute("SELECT component, version FROM schema_migrations").fetchall())
-        except sqlite3.OperationalError:  # no table yet: a new database
-            return {}
+        migrations.apply(c, self.where)
 
     def close(self) -> None:
         try:
@@ -299,14 +193,8 @@ class Store:
 
     def lookup_many(self, paths: Sequence[bytes]) -> dict[bytes, BaselineRow]:
         """Baseline rows of up to a few hundred paths in one query (a walk's hot path)."""
-        sql = _LOOKUP + ",".join("?" * len(paths)) + ")"  # placeholders only
         with self._guard():
-            rows = self.conn.execute(sql, paths).fetchall()
-        found = {}
-        for row in rows:
-            matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[7])) if row[7] else ()
-            found[row[0]] = BaselineRow(*row[1:7], matches, *row[8:])
-        return found
+            return baseline.lookup_many(self.conn, paths)
 
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
@@ -351,27 +239,7 @@ class Store:
         self._maybe_flush()
 
     def _buffer_findings(self, findings: Iterable[Finding], scan_id: int | None) -> None:
-        for f in findings:
-            st = f.state
-            self._pending_findings.append(
-                {
-                    "event_id": event_id(f.path, st.sha256 if st else None, f.match.rule, f.match.ruleset),
-                    "scan_id": scan_id,
-                    "detected_ns": f.detected_ns or time.time_ns(),
-                    "path": f.path,
-                    "tenant": f.tenant,
-                    "rule": f.match.rule,
-                    "ruleset": f.match.ruleset,
-                    "severity": str(f.match.severity),
-                    "description": f.match.description,
-                    "family": f.match.family,
-                    "change": str(f.change),
-                    "sha256": st.sha256 if st else None,
-                    "size": st.size if st else None,
-                    "uid": st.uid if st else None,
-                    "owner": f.owner,
-                }
-            )
+        self._pending_findings.extend(finding_rows.as_row(f, scan_id) for f in findings)
 
     def sweep_deleted(
         self, scan_id: int, roots: Sequence[bytes], unlisted: Sequence[bytes]
@@ -390,8 +258,7 @@ class Store:
                 for path, tenant, matches in self._rows_under(root, scan_id):
                     if any(paths.is_within(path, u) for u in unlisted):
                         continue
-                    parsed = tuple(RuleMatch.from_record(r) for r in json.loads(matches)) if matches else ()
-                    gone.append((path, tenant, parsed))
+                    gone.append((path, tenant, baseline.parse_matches(matches)))
             with self.conn:
                 self.conn.executemany("DELETE FROM files WHERE path=?", [(g[0],) for g in gone])
         return gone
@@ -467,7 +334,7 @@ class Store:
                         scans,
                     )
                 if files:
-                    self.conn.executemany(_UPSERT_FILE, files)
+                    self.conn.executemany(baseline.UPSERT_FILE, files)
                 if seen:
                     self.conn.executemany("UPDATE files SET seen_scan=? WHERE path=?", seen)
                 if findings:
@@ -496,70 +363,18 @@ class Store:
         )  # fmt: skip
 
     def _insert_findings(self, rows: list[dict]) -> None:
-        for row in rows:
-            row["id"] = self.conn.execute(_INSERT_FINDING, [row[c] for c in _FINDING_COLUMNS]).lastrowid
+        finding_rows.insert(self.conn, rows)
         for hook in self.finding_hooks:
             hook(self.conn, rows)
 
-    def _guard(self) -> _Guard:
-        return _Guard(self.where)
+    def _guard(self) -> Guard:
+        return Guard(self.where)
 
     # -- queries -----------------------------------------------------------------------------
 
     def count(self, table: str) -> int:
         with self._guard():
             return self.db[table].count
-
-
-class _Guard:
-    """Turn sqlite3 errors into :class:`StoreError` with a message for the operator."""
-
-    def __init__(self, where: str):
-        self.where = where
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, typ, exc, tb) -> None:
-        if isinstance(exc, sqlite3.Error):
-            raise translate(exc, self.where) from None
-
-
-def _reserve_path(where: str) -> str:
-    return where + "-reserve"
-
-
-def _make_reserve(where: str, size: int) -> bool:
-    """Whether ``<where>-reserve`` now holds ``size`` bytes (created if there is room)."""
-    path = _reserve_path(where)
-    try:
-        if os.stat(path).st_size >= size:
-            return True
-    except OSError:
-        pass
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return False
-    try:
-        os.posix_fallocate(fd, 0, size)
-    except OSError:  # no room for it now: none rather than a partial one
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-def _release_reserve(where: str) -> bool:
-    try:
-        os.unlink(_reserve_path(where))
-    except OSError:
-        return False
-    return True
 
 
 def _filled(target: Path, wait: float) -> bool:
@@ -571,33 +386,3 @@ def _filled(target: Path, wait: float) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def _statements(script: str) -> list[str]:
-    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    return [s.strip() for s in code.split(";") if s.strip()]
-
-
-_UPSERT_FILE = """
-INSERT INTO files (path, tenant, dev, ino, size, mode, uid, gid, mtime_ns, ctime_ns, sha256, md5,
-                   ruleset, verdict, matches, first_seen_ns, updated_ns, seen_scan)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT(path) DO UPDATE SET
-    tenant=excluded.tenant, dev=excluded.dev, ino=excluded.ino, size=excluded.size,
-    mode=excluded.mode, uid=excluded.uid, gid=excluded.gid, mtime_ns=excluded.mtime_ns,
-    ctime_ns=excluded.ctime_ns, sha256=excluded.sha256, md5=excluded.md5, ruleset=excluded.ruleset,
-    verdict=excluded.verdict, matches=excluded.matches, updated_ns=excluded.updated_ns,
-    seen_scan=excluded.seen_scan
-"""
-
-_LOOKUP = (
-    "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode, tenant "
-    "FROM files WHERE path IN ("
-)
-_FINDING_COLUMNS = (
-    "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
-    "description", "family", "change", "sha256", "size", "uid", "owner",
-)  # fmt: skip
-_INSERT_FINDING = (
-    f"INSERT INTO findings ({', '.join(_FINDING_COLUMNS)}) VALUES ({', '.join('?' * len(_FINDING_COLUMNS))})"  # noqa: S608 constant
-)

@@ -7,6 +7,10 @@ migration for every change; never edit one that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
+
+from fim.core.errors import StoreError
+
 CORE: tuple[str, ...] = (
     # 1: baseline, scans, findings
     """
@@ -153,3 +157,54 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 
 # Bumped only if the way migrations are tracked changes (PRAGMA user_version holds it).
 SCHEMA_GENERATION = 1
+
+
+def apply(conn: sqlite3.Connection, where: str) -> None:
+    """Bring the schema of the database at ``where`` up to this fim's, in one transaction;
+    refuse a database a newer fim has written."""
+    generation = conn.execute("PRAGMA user_version").fetchone()[0]
+    if generation > SCHEMA_GENERATION:
+        raise StoreError(
+            f"database {where} has schema generation {generation}, newer than this fim "
+            f"understands ({SCHEMA_GENERATION}); upgrade fim"
+        )
+    if _applied(conn) == {name: len(m) for name, m in COMPONENTS.items()}:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER)"
+        )
+        applied = _applied(conn)  # re-read under the write lock
+        for name, migrations in COMPONENTS.items():
+            done = applied.get(name, 0)
+            if done > len(migrations):
+                raise StoreError(
+                    f"database {where} has {name} schema {done}, newer than this fim "
+                    f"understands ({len(migrations)}); upgrade fim"
+                )
+            for number in range(done, len(migrations)):
+                for statement in _statements(migrations[number]):
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?) ON CONFLICT(component) DO UPDATE "
+                "SET version=excluded.version",
+                (name, len(migrations)),
+            )
+        conn.execute(f"PRAGMA user_version = {SCHEMA_GENERATION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _applied(conn: sqlite3.Connection) -> dict[str, int]:
+    try:
+        return dict(conn.execute("SELECT component, version FROM schema_migrations").fetchall())
+    except sqlite3.OperationalError:  # no table yet: a new database
+        return {}
+
+
+def _statements(script: str) -> list[str]:
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in code.split(";") if s.strip()]

@@ -10,8 +10,9 @@ import shutil
 import pytest
 
 from fim.core.model import Change, FileState, Finding, RuleMatch, Severity
-from fim.respond import quarantine
-from fim.respond.quarantine import QuarantineConfig, QuarantineError, QuarantineResponder
+from fim.respond import quarantine, quarantine_records
+from fim.respond.quarantine_records import QuarantineError
+from fim.respond.quarantine_responder import QuarantineConfig, QuarantineResponder
 from fim.store.database import Store
 
 CUSTOMER = 4321
@@ -47,7 +48,7 @@ def test_a_symlinked_folder_planted_by_a_customer_is_not_followed(store, tmp_pat
     with pytest.raises(QuarantineError, match="symlink owned by uid 4321"):
         move(store, tmp_path, uploads / "link/x.php")
     assert (elsewhere / "x.php").read_bytes() == SHELL
-    assert quarantine.records(store) == []
+    assert quarantine_records.records(store) == []
 
 
 def test_a_symlink_placed_by_root_is_followed(store, tmp_path):
@@ -72,7 +73,7 @@ def test_content_changed_since_the_scan_is_not_moved(store, tmp_path, uploads):
     with pytest.raises(QuarantineError, match="changed since it was scanned"):
         move(store, tmp_path, uploads / "x.php")
     assert (uploads / "x.php").read_bytes() == b"cleaned by the customer"
-    assert quarantine.records(store) == []
+    assert quarantine_records.records(store) == []
 
 
 def test_a_quarantine_folder_owned_by_someone_else_is_refused(store, tmp_path, uploads):
@@ -123,7 +124,7 @@ def test_restore_does_not_follow_a_symlink_planted_where_the_folder_was(store, t
     with pytest.raises(QuarantineError, match="symlink"):
         quarantine.restore(store, rec.id)
     assert list(target.iterdir()) == []
-    assert quarantine.record(store, rec.id).status == "quarantined"
+    assert quarantine_records.record(store, rec.id).status == "quarantined"
 
 
 def test_restore_into_a_folder_that_is_gone_says_so(store, tmp_path, uploads):
@@ -157,7 +158,7 @@ def test_a_path_outside_the_configured_roots_is_refused(store, tmp_path, uploads
             expected_sha256=SHA,
             roots={bytes(uploads): None},
         )
-    assert (elsewhere / "x.php").read_bytes() == SHELL and quarantine.records(store) == []
+    assert (elsewhere / "x.php").read_bytes() == SHELL and quarantine_records.records(store) == []
 
 
 def test_a_root_replaced_since_it_was_validated_is_refused(store, tmp_path, uploads):
@@ -171,7 +172,7 @@ def test_a_root_replaced_since_it_was_validated_is_refused(store, tmp_path, uplo
             store, tmp_path / "q", bytes(uploads / "x.php"), expected_sha256=SHA,
             roots={bytes(uploads): (st.st_dev, st.st_ino)},
         )  # fmt: skip
-    assert (uploads / "x.php").exists() and quarantine.records(store) == []
+    assert (uploads / "x.php").exists() and quarantine_records.records(store) == []
 
 
 def test_nothing_is_moved_from_a_protected_state_directory(store, tmp_path, uploads):
@@ -186,4 +187,4 @@ def test_nothing_is_moved_from_a_protected_state_directory(store, tmp_path, uplo
             store, tmp_path / "q", bytes(uploads / "x.php"), expected_sha256=SHA,
             roots={bytes(tmp_path / "home"): None}, protected=[bytes(tmp_path / "home/dave")],
         )  # fmt: skip
-    assert (uploads / "x.php").read_bytes() == SHELL and quarantine.records(store) == []
+    assert (uploads / "x.php").read_bytes() == SHELL and quarantine_records.records(store) == []

@@ -1,0 +1,71 @@
+"""The baseline: what fim last saw of each file, and the SQL that reads and writes its rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fim.core.model import RuleMatch
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineRow:
+    """What the baseline holds of one file: enough to tell, from a stat, that it is unchanged."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ruleset: str | None
+    matches: tuple[RuleMatch, ...]
+    sha256: str | None
+    uid: int
+    mode: int
+    tenant: str | None
+
+    def same_identity(self, st: os.stat_result) -> bool:
+        return (
+            self.dev == st.st_dev
+            and self.ino == st.st_ino
+            and self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+            and st.st_nlink <= 1  # several names: may change unseen through one we do not watch
+        )
+
+
+def parse_matches(text: str | None) -> tuple[RuleMatch, ...]:
+    """The matches column (a JSON list, NULL when clean) as rule matches."""
+    return tuple(RuleMatch.from_record(r) for r in json.loads(text)) if text else ()
+
+
+def lookup_many(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, BaselineRow]:
+    """Baseline rows of up to a few hundred paths in one query (a walk's hot path)."""
+    sql = _LOOKUP + ",".join("?" * len(paths)) + ")"  # placeholders only
+    found = {}
+    for row in conn.execute(sql, paths).fetchall():
+        matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[7])) if row[7] else ()
+        found[row[0]] = BaselineRow(*row[1:7], matches, *row[8:])
+    return found
+
+
+UPSERT_FILE = """
+INSERT INTO files (path, tenant, dev, ino, size, mode, uid, gid, mtime_ns, ctime_ns, sha256, md5,
+                   ruleset, verdict, matches, first_seen_ns, updated_ns, seen_scan)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(path) DO UPDATE SET
+    tenant=excluded.tenant, dev=excluded.dev, ino=excluded.ino, size=excluded.size,
+    mode=excluded.mode, uid=excluded.uid, gid=excluded.gid, mtime_ns=excluded.mtime_ns,
+    ctime_ns=excluded.ctime_ns, sha256=excluded.sha256, md5=excluded.md5, ruleset=excluded.ruleset,
+    verdict=excluded.verdict, matches=excluded.matches, updated_ns=excluded.updated_ns,
+    seen_scan=excluded.seen_scan
+"""
+
+_LOOKUP = (
+    "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode, tenant "
+    "FROM files WHERE path IN ("
+)
