@@ -23,7 +23,7 @@ from fim.core.errors import UsageError
 from fim.detect import hashlists
 from fim.report import output
 from fim.scanner.build import alert_service, build_engine, build_scanner
-from fim.scanner.pipeline import ChangeEvent
+from fim.scanner.callbacks import ChangeEvent
 from fim.store.database import Store
 
 
