@@ -342,3 +342,69 @@ rule fim_php_code_exec_extract_request_then_call
     condition:
         filesize < 32KB and $ex and fim_php_code_exec_variable_call
 }
+
+rule fim_php_code_exec_computed_callback
+{
+    meta:
+        author = "fim project"
+        description = "A callback-taking function (uasort, uksort, array_udiff_*, array_intersect_u*, array_reduce, array_walk, register_tick_function, call_user_func...) gets a callback that is computed (a variable, a decoder call, a concatenation or an escaped string) in a small script that reads request input: the function that runs is chosen by the client or hidden from the reader."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "small file: $e = $_REQUEST['e']; uksort($a, $e); array_map(base64_decode($e), ...); array_intersect_ukey(..., $c.'ert')"
+    strings:
+        // the callback is a later argument: ", <computed> )"
+        $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.)/ nocase
+        // the callback is the first argument
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},)/ nocase
+        $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
+}
+
+rule fim_php_code_exec_request_into_object_then_magic_call
+{
+    meta:
+        author = "fim project"
+        description = "Request input is stored in an object property (by value or by reference) and a magic method (__destruct, __toString, __get, __call, __wakeup) calls a function through a variable: code execution hidden in object life-cycle hooks."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "@$o->p = &$_POST['x']; class { function __destruct() { $f = ...; $f('', $this->p); } }"
+    strings:
+        $prop = /->\s{0,3}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}&?\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/
+        $magic = /function\s{1,5}__(destruct|toString|get|call|wakeup|invoke|set|unset|isset)\s{0,5}\(/ nocase
+        $call = /[^\w>:$.\\]@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,5}(['"]['"]\s{0,5},\s{0,5})?\$this->/
+        $cuf = /\bcall_user_func(_array)?\s{0,5}\(\s{0,5}\$this->/ nocase
+    condition:
+        filesize < 16KB and $prop and $magic and ($call or $cuf)
+}
+
+rule fim_php_code_exec_expression_called_with_request
+{
+    meta:
+        author = "fim project"
+        description = "The result of an expression (a concatenation of substr() pieces, a decoder call, an array element) is called as a function with request input as its argument: the function name is computed so that it never appears in the file."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "(substr($m,0,3).substr($m,4))($_GET['a']); (base64_decode('...'))($_POST['x'])"
+    strings:
+        $a = /\)\s{0,3}\)\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
+        $b = /['"]\s{0,3}\)\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
+    condition:
+        any of them
+}
+
+rule fim_php_code_exec_reflection_invoke_request
+{
+    meta:
+        author = "fim project"
+        description = "ReflectionFunction/ReflectionMethod is built from a name that is not a literal and invoked in a small script that reads request input: a function chosen by the client runs."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$r = new ReflectionFunction($p['a']); $r->invoke($p['b'])"
+    strings:
+        $new = /new\s{1,5}ReflectionFunction\s{0,5}\(\s{0,5}(\$|['"][^'"\n]{0,10}(\\x|['"]\s{0,3}\.))/ nocase
+        $inv = /->\s{0,3}invoke(Args)?\s{0,5}\(/ nocase
+    condition:
+        filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
+}

@@ -121,3 +121,76 @@ rule fim_php_command_exec_ld_preload_bypass
     condition:
         any of them
 }
+
+rule fim_php_command_exec_wrapper_called_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A small script defines a helper whose parameter goes straight into a shell-command function (system, exec, passthru, shell_exec, popen, proc_open) and passes request input to a function call: a command webshell built around an ex($cmd) helper."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "function ex($in) { ... system($in) ... } ... ex($_POST['p1'])"
+    strings:
+        $wrap = /function\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}[^)]{0,40}\)\s{0,5}\{[^}]{0,400}[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?\$/ nocase
+        $call = /[^\w>:$.\\][a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}(['"][^'"\n]{0,60}['"]\s{0,3}\.\s{0,3})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}(\.|\))/
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+        $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
+    condition:
+        filesize < 64KB and $wrap and $call and not $lic and not $esc
+}
+
+rule fim_php_command_exec_fallback_chain
+{
+    meta:
+        author = "fim project"
+        description = "The script probes three or more shell-command functions one after the other (function_exists/is_callable('exec'), ('system'), ('passthru'), ('shell_exec'), ('popen')...) to find one that is not disabled: the command helper of webshells. Build tools rarely need more than one."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "if (function_exists('exec')) ... elseif (function_exists('shell_exec')) ... elseif (is_callable('system')) ..."
+    strings:
+        $f1 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]exec['"]/ nocase
+        $f2 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]system['"]/ nocase
+        $f3 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]passthru['"]/ nocase
+        $f4 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]shell_exec['"]/ nocase
+        $f5 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]popen['"]/ nocase
+        $f6 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]proc_open['"]/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        3 of ($f*) and not $lic
+}
+
+rule fim_php_command_exec_com_shell
+{
+    meta:
+        author = "fim project"
+        description = "A Windows COM object (WScript.Shell, Shell.Application) is created and its Exec/Run/ShellExecute method runs commands: command execution on Windows hosts that bypasses disabled PHP functions."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "new COM('WScript.Shell') ->exec('cmd.exe /c ' . $_POST[...]) (also with the ProgID split into pieces)"
+    strings:
+        $com = /new\s{1,5}COM\s{0,5}\(/ nocase
+        $wsh = "WScript" nocase
+        $app = "Shell.Application" nocase
+        $cmd = "cmd" nocase
+        $split = /Scr['"]\s{0,3}\.\s{0,3}['"]ip/ nocase
+        $run = /->\s{0,3}(exec|run|ShellExecute)\s{0,5}\(/ nocase
+    condition:
+        $com and $run and any of ($wsh, $app, $cmd, $split)
+}
+
+rule fim_php_command_exec_embedded_backconnect_source
+{
+    meta:
+        author = "fim project"
+        description = "A PHP file carries a base64-encoded Perl script or C program (a back-connect or bind-port helper) that it writes to disk and runs: the classic network-shell module of PHP webshells."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "'IyEvdXNyL2Jpbi9wZXJs...' (#!/usr/bin/perl) or 'I2luY2x1ZGUg...' (#include) literal plus fopen/fwrite/file_put_contents"
+    strings:
+        $perl = /['"]IyEv(dXNyL2Jpbi9wZXJs|dXNyL2Jpbi9lbnYgcGVyb|YmluL3No|YmluL2Jhc2)/
+        $c = /['"]I2luY2x1ZGUg(PH|Ij)/
+        $elf = /['"]f0VMRgEB/
+        $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
+    condition:
+        filesize < 1MB and any of ($perl, $c, $elf) and $w
+}
