@@ -7,6 +7,23 @@
  * public rule set.
  */
 
+private rule fim_php_backdoor_login_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        family = "php_backdoor_login"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+}
+
+
 private rule fim_php_backdoor_login_hash_compare
 {
     meta:
@@ -71,7 +88,9 @@ rule fim_php_backdoor_login_hardcoded_hash_gate
         severity = "high"
         looks_for = "md5($_POST['p']) == '5f4d...', sha1($_COOKIE[k]) === '...', password_verify($_GET[p], '$2y$...'), $auth_pass = '<md5>' + md5($_POST[..])"
     condition:
-        fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
+        (
+            fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
+        ) and fim_php_backdoor_login_not_asset
 }
 
 rule fim_php_backdoor_login_gate_to_code_execution
@@ -86,5 +105,7 @@ rule fim_php_backdoor_login_gate_to_code_execution
         $x = /[^\w>:$.\\](eval|assert|system|passthru|shell_exec|popen|proc_open|exec|create_function|include|require|include_once|require_once)\s{0,5}\(\s{0,5}@?(\$|base64_decode|gzinflate|str_rot13|stripslashes)/ nocase
         $v = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
     condition:
-        (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
+        (
+            (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
+        ) and fim_php_backdoor_login_not_asset
 }

@@ -12,6 +12,23 @@
  * public rule set.
  */
 
+private rule fim_php_code_exec_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        family = "php_code_exec"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+}
+
+
 private rule fim_php_code_exec_request_input
 {
     meta:
@@ -78,7 +95,9 @@ rule fim_php_code_exec_eval_request
         $a = /[^\w>:$.]eval\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
         $b = /[^\w>:$.]assert\s{0,10}\(\s{0,10}@?(\(\s{0,5}string\s{0,5}\)\s{0,5})?(['"]\?>['"]\s{0,5}\.\s{0,5})?((stripslashes|trim|base64_decode|str_rot13|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|strrev|hex2bin|html_entity_decode|file_get_contents)\s{0,5}\(\s{0,5}@?){0,3}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]?php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
-        $a or $b
+        (
+            $a or $b
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_eval_variable_in_small_script
@@ -95,7 +114,9 @@ rule fim_php_code_exec_eval_variable_in_small_script
         $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        filesize < 6KB and $assign and any of ($sink*) and not $lic
+        (
+            filesize < 6KB and $assign and any of ($sink*) and not $lic
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_request_called_as_function
@@ -110,7 +131,9 @@ rule fim_php_code_exec_request_called_as_function
         $a = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\(\s{0,5}(@?\$|['"]|\)|[a-zA-Z_][\w]{0,30}\s{0,3}\()/
         $b = /(getallheaders|apache_request_headers)\s{0,5}\(\s{0,5}\)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\(/ nocase
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_variable_function_with_request
@@ -125,7 +148,9 @@ rule fim_php_code_exec_variable_function_with_request
         $a = /[^\w>:$.\\]\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
         $b = /\$\{\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5}\}\s{0,5}\(/
     condition:
-        $a or ($b and fim_php_code_exec_request_input)
+        (
+            $a or ($b and fim_php_code_exec_request_input)
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_variable_function_in_small_script
@@ -143,7 +168,9 @@ rule fim_php_code_exec_variable_function_in_small_script
         $fn = /[^$\w]fn\s{0,5}\(/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4) and not $closure and not $fn and not $lic
+        (
+            filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4) and not $closure and not $fn and not $lic
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_small_script_eval_decoded_with_request
@@ -157,7 +184,9 @@ rule fim_php_code_exec_small_script_eval_decoded_with_request
     strings:
         $a = /[^\w>:$.\\]@?(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|openssl_decrypt|mcrypt_decrypt|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
-        filesize < 8KB and $a and fim_php_code_exec_request_input
+        (
+            filesize < 8KB and $a and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_remote_code
@@ -176,7 +205,9 @@ rule fim_php_code_exec_remote_code
         $evalvar_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        $eval or $inc or (filesize < 8KB and $fetch and any of ($evalvar*) and not $lic)
+        (
+            $eval or $inc or (filesize < 8KB and $fetch and any of ($evalvar*) and not $lic)
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_callback_from_request
@@ -193,7 +224,9 @@ rule fim_php_code_exec_callback_from_request
         // callback is the second (or later) argument
         $later = /\b(array_filter|array_walk(_recursive)?|usort|uasort|uksort|array_reduce|iterator_apply|preg_replace_callback|mb_ereg_replace_callback|array_udiff|array_uintersect|array_diff_ukey|array_intersect_ukey|array_diff_uassoc|array_intersect_uassoc)\s{0,10}\([^,;{}()]{1,100},\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders\s{0,5}\()/ nocase
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_callback_dangerous_function
@@ -209,7 +242,9 @@ rule fim_php_code_exec_callback_dangerous_function
         $later = /\b(array_filter|array_walk(_recursive)?|usort|uasort|uksort|array_reduce|iterator_apply|preg_replace_callback|mb_ereg_replace_callback|array_udiff|array_uintersect|array_diff_ukey|array_intersect_ukey)\s{0,10}\([^,;{}]{1,100},\s{0,10}['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)['"]/ nocase
         $filter = /FILTER_CALLBACK[^;]{0,150}['"]options['"]\s{0,5}=>\s{0,5}(['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)['"]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[)/ nocase
     condition:
-        ($first or $later or $filter) and fim_php_code_exec_request_input
+        (
+            ($first or $later or $filter) and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier
@@ -224,7 +259,9 @@ rule fim_php_code_exec_preg_replace_eval_modifier
         $e = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},/ nocase
         $mb = /\bmb_e?regi?_replace\s{0,10}\([^;{}]{0,200},\s{0,10}['"][imxsplnb]{0,6}e[imxsplnb]{0,6}['"]\s{0,10}\)/ nocase
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier_hidden_code
@@ -238,7 +275,9 @@ rule fim_php_code_exec_preg_replace_eval_modifier_hidden_code
     strings:
         $a = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},\s{0,10}['"](\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'"\n]{0,60}(eval|assert|base64_decode|gzinflate|gzuncompress|str_rot13|system|passthru|shell_exec|exec|create_function)\s{0,5}\()/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier_request
@@ -250,7 +289,9 @@ rule fim_php_code_exec_preg_replace_eval_modifier_request
         severity = "critical"
         looks_for = "preg_replace('/.*/e', $_POST[...], ...)"
     condition:
-        fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
+        (
+            fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_create_function_request
@@ -264,7 +305,9 @@ rule fim_php_code_exec_create_function_request
     strings:
         $a = /\bcreate_function\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|['"]php:\/\/input|getallheaders|apache_request_headers)/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_include_data_uri
@@ -278,7 +321,9 @@ rule fim_php_code_exec_include_data_uri
     strings:
         $data = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"]data:/ nocase
     condition:
-        $data
+        (
+            $data
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_include_uploaded_file
@@ -293,7 +338,9 @@ rule fim_php_code_exec_include_uploaded_file
         $tmp = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?\$_FILES\s{0,5}\[[^\]\n]{1,40}\]\s{0,5}\[\s{0,5}['"]tmp_name['"]/ nocase
         $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?\$[a-zA-Z_\x7f-\xff]/ nocase
     condition:
-        filesize < 8KB and $tmp and $inc
+        (
+            filesize < 8KB and $tmp and $inc
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_include_request_or_stream
@@ -308,7 +355,9 @@ rule fim_php_code_exec_include_request_or_stream
         $req = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE|FILES)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)/ nocase
         $input = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](php:\/\/input|php:\/\/filter[^'"]{0,80}resource=(data:|php:\/\/input))/ nocase
     condition:
-        $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
+        (
+            $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_include_hidden_file
@@ -325,8 +374,10 @@ rule fim_php_code_exec_include_hidden_file
         $php = /<\?(php|=|\s)/ nocase
         $esc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}"[^"\n]{0,100}(\\x[0-9a-fA-F]{2}|\\[0-7]{3})/ nocase
     condition:
-        $php and ($ext or $esc or $tmp)
-        and not (extension == ".js" or extension == ".mjs" or extension == ".twig" or extension == ".md" or extension == ".vue")
+        (
+            $php and ($ext or $esc or $tmp)
+            and not (extension == ".js" or extension == ".mjs" or extension == ".twig" or extension == ".md" or extension == ".vue")
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_extract_request_then_call
@@ -340,7 +391,9 @@ rule fim_php_code_exec_extract_request_then_call
     strings:
         $ex = /\b(extract\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\b|parse_str\s{0,10}\(\s{0,10}(\$_SERVER\s{0,5}\[\s{0,5}['"]QUERY_STRING['"]\s{0,5}\]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input['"]\s{0,5}\))\s{0,5}\))/ nocase
     condition:
-        filesize < 32KB and $ex and fim_php_code_exec_variable_call
+        (
+            filesize < 32KB and $ex and fim_php_code_exec_variable_call
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_computed_callback
@@ -359,7 +412,9 @@ rule fim_php_code_exec_computed_callback
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
+        (
+            filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_request_into_object_then_magic_call
@@ -376,7 +431,9 @@ rule fim_php_code_exec_request_into_object_then_magic_call
         $call = /[^\w>:$.\\]@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,5}(['"]['"]\s{0,5},\s{0,5})?\$this->/
         $cuf = /\bcall_user_func(_array)?\s{0,5}\(\s{0,5}\$this->/ nocase
     condition:
-        filesize < 16KB and $prop and $magic and ($call or $cuf)
+        (
+            filesize < 16KB and $prop and $magic and ($call or $cuf)
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_expression_called_with_request
@@ -391,7 +448,9 @@ rule fim_php_code_exec_expression_called_with_request
         $a = /\)\s{0,3}\)\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
         $b = /['"]\s{0,3}\)\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_reflection_invoke_request
@@ -406,5 +465,7 @@ rule fim_php_code_exec_reflection_invoke_request
         $new = /new\s{1,5}ReflectionFunction\s{0,5}\(\s{0,5}(\$|['"][^'"\n]{0,10}(\\x|['"]\s{0,3}\.))/ nocase
         $inv = /->\s{0,3}invoke(Args)?\s{0,5}\(/ nocase
     condition:
-        filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
+        (
+            filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
 }

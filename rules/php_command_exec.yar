@@ -7,6 +7,23 @@
  * public rule set.
  */
 
+private rule fim_php_command_exec_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        family = "php_command_exec"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+}
+
+
 rule fim_php_command_exec_request
 {
     meta:
@@ -18,7 +35,9 @@ rule fim_php_command_exec_request
     strings:
         $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_backtick_request
@@ -33,7 +52,9 @@ rule fim_php_command_exec_backtick_request
         $a = /(=|echo|print|return|\(|\.|,)\s{0,10}`[^`\n]{0,100}(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)[^`\n]{0,100}`/ nocase
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        $a and $php
+        (
+            $a and $php
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_variable_in_small_script
@@ -52,7 +73,9 @@ rule fim_php_command_exec_variable_in_small_script
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
-        filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+        (
+            filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_cmd_parameter
@@ -68,7 +91,9 @@ rule fim_php_command_exec_cmd_parameter
         $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        $p and $f and not $lic
+        (
+            $p and $f and not $lic
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_interactive_shell
@@ -85,7 +110,9 @@ rule fim_php_command_exec_interactive_shell
         $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
         $redir = "2>&1"
     condition:
-        filesize < 1MB and all of them
+        (
+            filesize < 1MB and all of them
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_reverse_shell
@@ -104,7 +131,9 @@ rule fim_php_command_exec_reverse_shell
         $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        filesize < 2MB and $php and $sock and any of ($sh*) and $f
+        (
+            filesize < 2MB and $php and $sock and any of ($sh*) and $f
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_ld_preload_bypass
@@ -119,7 +148,9 @@ rule fim_php_command_exec_ld_preload_bypass
         $ld = /putenv\s{0,5}\(\s{0,5}['"]LD_PRELOAD/ nocase
         $imap = /imap_open\s{0,5}\([^;]{0,200}-oProxyCommand/ nocase
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_wrapper_called_with_request
@@ -136,7 +167,9 @@ rule fim_php_command_exec_wrapper_called_with_request
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
-        filesize < 64KB and $wrap and $call and not $lic and not $esc
+        (
+            filesize < 64KB and $wrap and $call and not $lic and not $esc
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_fallback_chain
@@ -156,7 +189,9 @@ rule fim_php_command_exec_fallback_chain
         $f6 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]proc_open['"]/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        3 of ($f*) and not $lic
+        (
+            3 of ($f*) and not $lic
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_com_shell
@@ -175,7 +210,9 @@ rule fim_php_command_exec_com_shell
         $split = /Scr['"]\s{0,3}\.\s{0,3}['"]ip/ nocase
         $run = /->\s{0,3}(exec|run|ShellExecute)\s{0,5}\(/ nocase
     condition:
-        $com and $run and any of ($wsh, $app, $cmd, $split)
+        (
+            $com and $run and any of ($wsh, $app, $cmd, $split)
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_embedded_backconnect_source
@@ -192,5 +229,24 @@ rule fim_php_command_exec_embedded_backconnect_source
         $elf = /['"]f0VMRgEB/
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
-        filesize < 1MB and any of ($perl, $c, $elf) and $w
+        (
+            filesize < 1MB and any of ($perl, $c, $elf) and $w
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_download_and_run
+{
+    meta:
+        author = "fim project"
+        description = "A shell command downloads a file (wget, curl, lwp-download, fetch, GET) into a temporary directory and runs it with perl/python/sh or makes it executable: the dropper stage that installs bots and back-connect tools."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "exec('cd /tmp;wget http://.../x.txt;perl x.txt;rm -f x.txt')"
+    strings:
+        $a = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"][^'"\n]{0,80}(wget|curl|lwp-download|fetch|GET)\s[^\n]{0,200}(perl|python|php|sh|bash|chmod\s{1,3}(\+x|7[0-7][0-7]))\s/ nocase
+        $tmp = /\/(tmp|var\/tmp|dev\/shm)\b/
+    condition:
+        (
+            $a and $tmp
+        ) and fim_php_command_exec_not_asset
 }

@@ -7,6 +7,23 @@
  * public rule set.
  */
 
+private rule fim_php_mailer_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        family = "php_mailer"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+}
+
+
 rule fim_php_mailer_request_recipient_list
 {
     meta:
@@ -22,7 +39,9 @@ rule fim_php_mailer_request_recipient_list
         $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
         $loop = /\b(foreach|while|for)\s{0,5}\(/ nocase
     condition:
-        filesize < 512KB and any of ($list*) and $mail and $loop
+        (
+            filesize < 512KB and any of ($list*) and $mail and $loop
+        ) and fim_php_mailer_not_asset
 }
 
 rule fim_php_mailer_open_relay
@@ -36,7 +55,9 @@ rule fim_php_mailer_open_relay
     strings:
         $a = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?(stripslashes\s{0,5}\(\s{0,5}|trim\s{0,5}\(\s{0,5}|urldecode\s{0,5}\(\s{0,5}|base64_decode\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,200},[^;{}]{0,100}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_mailer_not_asset
 }
 
 rule fim_php_mailer_spam_tool_ui
@@ -61,5 +82,64 @@ rule fim_php_mailer_spam_tool_ui
         $s7 = /ini_set\s{0,5}\(\s{0,5}['"]sendmail_from/ nocase
         $s8 = /set_time_limit\s{0,5}\(\s{0,5}0\s{0,5}\)/ nocase
     condition:
-        filesize < 512KB and $mail and $loop and $req and ($hdr or 3 of ($s*))
+        (
+            filesize < 512KB and $mail and $loop and $req and ($hdr or 3 of ($s*))
+        ) and fim_php_mailer_not_asset
+}
+
+rule fim_php_mailer_decoded_request_into_mail
+{
+    meta:
+        author = "fim project"
+        description = "A script decodes request parameters or cookies (base64_decode, urldecode, str_rot13) and sends mail: a remote-controlled spam relay whose operator sends recipient, subject and body encoded so that they do not show in logs."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$to = base64_decode($_POST['x']); ... mail($to, $subj, $body, $hdr); $ho = urldecode($_COOKIE['ho'])"
+    strings:
+        $dec = /(base64_decode|urldecode|rawurldecode|str_rot13|hex2bin|gzinflate)\s{0,5}\(\s{0,5}(stripslashes\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
+        $loop = /foreach\s{0,5}\(\s{0,5}\$_(GET|POST|REQUEST|COOKIE)\s{1,5}as\s{1,5}\$\w{1,30}\s{0,5}=>[^;]{0,120}\s{0,5}(base64_decode|urldecode|str_rot13)\s{0,5}\(/ nocase
+        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
+        $smtp = /fsockopen\s{0,5}\([^;]{0,80}(25|587|465)\b/ nocase
+        $class = /class\s{1,5}PHPMailer\b/ nocase
+    condition:
+        (
+            filesize < 512KB and ($dec or $loop) and ($mail or $smtp) and not $class
+        ) and fim_php_mailer_not_asset
+}
+
+rule fim_php_mailer_hidden_sender_script
+{
+    meta:
+        author = "fim project"
+        description = "A script switches off the X-PHP-Originating-Script mail header (ini_set('mail.add_x_header', 0)) and sends mail: spam tools do it so that the message does not name the script that sent it."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "ini_set('mail.add_x_header', '0'|false|'off') + mail(...)"
+    strings:
+        $x = /ini_set\s{0,5}\(\s{0,5}['"]mail\.add_x_header['"]\s{0,5},\s{0,5}['"]?(0|off|false)\b/ nocase
+        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $class = /class\s{1,5}PHPMailer\b/ nocase
+    condition:
+        (
+            $x and $mail and not $class
+        ) and fim_php_mailer_not_asset
+}
+
+rule fim_php_mailer_request_recipient_variable
+{
+    meta:
+        author = "fim project"
+        description = "The recipient of mail() is a variable filled from a request parameter named like an address or list (to, email, emails, mailto, lista...) and the script has no address validation: anyone can send mail to anyone through the site."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$to = $_GET['to']; ... mail($to, ...) without filter_var(FILTER_VALIDATE_EMAIL)"
+    strings:
+        $assign = /\$\w{1,30}\s{0,5}=\s{0,5}(trim|stripslashes|urldecode|base64_decode)?\s{0,3}\(?\s{0,3}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"](to|email|emails|mailto|mail_to|recipient|recipients|lista|list|maillist|emaillist|destino|para)['"]\s{0,5}\]/ nocase
+        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
+        $val = /FILTER_VALIDATE_EMAIL|is_email\s{0,3}\(|validate_?email|check_?email|valid_?email/ nocase
+        $class = /class\s{1,5}PHPMailer\b/ nocase
+    condition:
+        (
+            filesize < 512KB and $assign and $mail and not $val and not $class
+        ) and fim_php_mailer_not_asset
 }

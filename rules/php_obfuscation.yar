@@ -47,6 +47,21 @@ private rule fim_php_obfuscation_variable_call
         any of them
 }
 
+private rule fim_php_obfuscation_phar_stub
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is a PHP archive whose stub maps itself with Phar::mapPhar and ends with __HALT_COMPILER"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "Phar::mapPhar(...) ... __HALT_COMPILER();"
+    strings:
+        $map = /Phar::(mapPhar|webPhar|interceptFileFuncs)\s{0,5}\(/
+        $halt = "__HALT_COMPILER();"
+    condition:
+        $map and $halt
+}
+
 private rule fim_php_obfuscation_not_asset
 {
     meta:
@@ -56,7 +71,14 @@ private rule fim_php_obfuscation_not_asset
         severity = "low"
         looks_for = "extension not in .js .css .json .md .map"
     condition:
-        not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot" or extension == ".ttf" or extension == ".otf" or extension == ".woff"
+             or extension == ".woff2" or extension == ".eot")
+        // a .phar archive of a developer tool (composer.phar...) packs whole libraries behind its stub
+        and not (extension == ".phar" and fim_php_obfuscation_phar_stub)
 }
 
 private rule fim_php_obfuscation_request_input
@@ -85,9 +107,13 @@ rule fim_php_obfuscation_eval_of_decoded_string
         severity = "high"
         looks_for = "eval(base64_decode(...)), eval(gzinflate(...)), eval($f(...))"
     strings:
-        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        $a = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        // assert() of a variable function is how frameworks write assertions: only decoders count there
+        $s = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            $a or $s
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_eval_of_decoder_chain
@@ -101,7 +127,9 @@ rule fim_php_obfuscation_eval_of_decoder_chain
     strings:
         $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_decoder_chain
@@ -115,7 +143,9 @@ rule fim_php_obfuscation_decoder_chain
     strings:
         $a = /\b(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin)\s{0,10}\(/ nocase
     condition:
-        $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_long_encoded_blob_with_sink
@@ -130,7 +160,9 @@ rule fim_php_obfuscation_long_encoded_blob_with_sink
         $b64 = /(base64_decode|str_rot13|strrev|gzinflate|gzuncompress|convert_uudecode)\s{0,10}\(\s{0,10}['"][A-Za-z0-9+\/=\r\n]{400}/ nocase
         $hex = /(\\x[0-9a-fA-F]{2}){60}/
     condition:
-        any of them and fim_php_obfuscation_code_sink
+        (
+            any of them and fim_php_obfuscation_code_sink
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_escaped_function_name
@@ -187,7 +219,9 @@ rule fim_php_obfuscation_escaped_function_name
         $hex_globals = "\\x47\\x4c\\x4f\\x42\\x41\\x4c\\x53" nocase
         $oct_globals = "\\107\\114\\117\\102\\101\\114\\123"
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_split_function_name
@@ -220,7 +254,9 @@ rule fim_php_obfuscation_split_function_name
         $split_popen = /['"](p['\"]\s{0,3}\.\s{0,3}['\"]open|po['\"]\s{0,3}\.\s{0,3}['\"]pen|pop['\"]\s{0,3}\.\s{0,3}['\"]en|pope['\"]\s{0,3}\.\s{0,3}['\"]n|p['\"]\s{0,3}\.\s{0,3}['\"]o['\"]\s{0,3}\.\s{0,3}['\"]pen|p['\"]\s{0,3}\.\s{0,3}['\"]op['\"]\s{0,3}\.\s{0,3}['\"]en|p['\"]\s{0,3}\.\s{0,3}['\"]ope['\"]\s{0,3}\.\s{0,3}['\"]n|po['\"]\s{0,3}\.\s{0,3}['\"]p['\"]\s{0,3}\.\s{0,3}['\"]en|po['\"]\s{0,3}\.\s{0,3}['\"]pe['\"]\s{0,3}\.\s{0,3}['\"]n|pop['\"]\s{0,3}\.\s{0,3}['\"]e['\"]\s{0,3}\.\s{0,3}['\"]n)['"]/ nocase
         $split_file_put_contents = /['"](f['\"]\s{0,3}\.\s{0,3}['\"]ile_put_contents|fi['\"]\s{0,3}\.\s{0,3}['\"]le_put_contents|fil['\"]\s{0,3}\.\s{0,3}['\"]e_put_contents|file['\"]\s{0,3}\.\s{0,3}['\"]_put_contents|file_['\"]\s{0,3}\.\s{0,3}['\"]put_contents|file_p['\"]\s{0,3}\.\s{0,3}['\"]ut_contents|file_pu['\"]\s{0,3}\.\s{0,3}['\"]t_contents|file_put['\"]\s{0,3}\.\s{0,3}['\"]_contents|file_put_['\"]\s{0,3}\.\s{0,3}['\"]contents|file_put_c['\"]\s{0,3}\.\s{0,3}['\"]ontents|file_put_co['\"]\s{0,3}\.\s{0,3}['\"]ntents|file_put_con['\"]\s{0,3}\.\s{0,3}['\"]tents|file_put_cont['\"]\s{0,3}\.\s{0,3}['\"]ents|file_put_conte['\"]\s{0,3}\.\s{0,3}['\"]nts|file_put_conten['\"]\s{0,3}\.\s{0,3}['\"]ts|file_put_content['\"]\s{0,3}\.\s{0,3}['\"]s)['"]/ nocase
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_encoded_function_name
@@ -236,7 +272,9 @@ rule fim_php_obfuscation_encoded_function_name
         $rot = /str_rot13\s{0,5}\(\s{0,5}['"](riny|nffreg|flfgrz|rkrp|cnffgueh|furyy_rkrp|onfr64_qrpbqr|tmvasyngr|perngr_shapgvba|cbcra|cebp_bcra|tmhapbzcerff)['"]/ nocase
         $b64 = /base64_decode\s{0,5}\(\s{0,5}['"](ZXZhbA|YXNzZXJ0|c3lzdGVt|ZXhlYw|cGFzc3RocnU|c2hlbGxfZXhlYw|YmFzZTY0X2RlY29kZQ|Z3ppbmZsYXRl|Y3JlYXRlX2Z1bmN0aW9u|c3RyX3JvdDEz|cG9wZW4|cHJvY19vcGVu|Z3p1bmNvbXByZXNz)/
     condition:
-        any of them
+        (
+            any of them
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_superglobal_built_from_strings
@@ -254,7 +292,9 @@ rule fim_php_obfuscation_superglobal_built_from_strings
         $d = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}['"]_(POST|GET|REQUEST|COOKIE|SERVER)['"]\s{0,5};/
         $vv = /\$\$[a-zA-Z_\x7f-\xff]|\$\{\s{0,3}\$|\$GLOBALS\s{0,3}\[\s{0,3}\$/
     condition:
-        $a or $b or $c or ($d and $vv)
+        (
+            $a or $b or $c or ($d and $vv)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_chr_chain
@@ -280,7 +320,9 @@ rule fim_php_obfuscation_chr_chain_with_sink
         severity = "high"
         looks_for = "chr(..).chr(..)... + eval/assert/$f()"
     condition:
-        fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_str_replace_function_name
@@ -294,7 +336,9 @@ rule fim_php_obfuscation_str_replace_function_name
     strings:
         $a = /str_i?replace\s{0,5}\(\s{0,5}['"][^'"\n]{1,10}['"]\s{0,5},\s{0,5}(''|"")\s{0,5},\s{0,5}['"][a-zA-Z0-9_]{8,80}['"]\s{0,5}\)/ nocase
     condition:
-        $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        (
+            $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_variable_variable_call_with_request
@@ -324,7 +368,9 @@ rule fim_php_obfuscation_hex_escaped_letters_with_sink
     strings:
         $a = /(\\x(4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA])){6}/
     condition:
-        $a and fim_php_obfuscation_code_sink
+        (
+            $a and fim_php_obfuscation_code_sink
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_create_function_from_decoder
@@ -338,7 +384,9 @@ rule fim_php_obfuscation_create_function_from_decoder
     strings:
         $a = /\bcreate_function\s{0,10}\(\s{0,10}['"][^'"\n]{0,40}['"]\s{0,10},\s{0,10}@?(gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|urldecode|rawurldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            $a
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_goto_spaghetti
@@ -352,7 +400,9 @@ rule fim_php_obfuscation_goto_spaghetti
     strings:
         $g = /\bgoto\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3};/ nocase
     condition:
-        #g >= 30 and #g * 150 > filesize
+        (
+            #g >= 30 and #g * 150 > filesize
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_goto_spaghetti_with_sink
@@ -364,7 +414,9 @@ rule fim_php_obfuscation_goto_spaghetti_with_sink
         severity = "medium"
         looks_for = "30+ goto statements + eval/assert/$f()"
     condition:
-        fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_high_entropy_with_eval
@@ -378,10 +430,12 @@ rule fim_php_obfuscation_high_entropy_with_eval
     strings:
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        filesize > 2KB and filesize < 2MB and $php in (0..256)
-        and fim_php_obfuscation_code_sink
-        and math.entropy(0, filesize) >= 5.6
-        and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
+        (
+            filesize > 2KB and filesize < 2MB and $php in (0..256)
+            and fim_php_obfuscation_code_sink
+            and math.entropy(0, filesize) >= 5.6
+            and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_tiny_fragment_concatenation
@@ -432,7 +486,9 @@ rule fim_php_obfuscation_underscore_variables
         $u = /\$_{2,8}\s{0,3}(=|\+\+|\.=|\[)/
         $call = /\$_{1,8}\s{0,3}\(/
     condition:
-        #u >= 8 and $call and filesize < 64KB
+        (
+            #u >= 8 and $call and filesize < 64KB
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_many_escaped_letters
@@ -479,5 +535,7 @@ rule fim_php_obfuscation_decoded_literal_evaluated
         $sink_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
         $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
     condition:
-        filesize < 16KB and $dec and any of ($sink*)
+        (
+            filesize < 16KB and $dec and any of ($sink*)
+        ) and fim_php_obfuscation_not_asset
 }

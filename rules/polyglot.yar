@@ -72,6 +72,11 @@ rule fim_polyglot_php_code_in_text_file
          or extension == ".po" or extension == "")
         and filename != ".htaccess"
         and $php and $sink and any of ($src*)
+        // documentation, catalogues and changelogs quote PHP in prose: there the code must open the file
+        and (not (extension == ".md" or extension == ".po" or extension == ".mo" or extension == ".txt"
+                  or extension == ".xml" or extension == ".json" or extension == ".csv" or extension == ".ini"
+                  or extension == ".js" or extension == ".css")
+             or $php in (0..3))
 }
 
 rule fim_polyglot_double_extension_php
