@@ -163,13 +163,15 @@ rule fim_php_code_exec_variable_function_in_small_script
         looks_for = "small file, $x = $_REQUEST[...]; ... $f($x)"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,60}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders|apache_request_headers|php:\/\/input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $call4 = /[^\w>:$.\\]\$([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\(\$/
+        // a configured callable ($conf['hash']($pw)) is common; a numeric or nested element is not
+        $call4 = /[^\w>:$.\\]\$([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}(\[\s{0,3}\d{1,3}\s{0,3}\]|\[[^\]\n]{1,40}\]\s{0,3}\[[^\]\n]{1,40}\])\s{0,3}\(\$/
+        $call5 = /[^\w>:$.\\]\$_{1,3}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\(\$/
         $closure = /function\s{0,10}\(/ nocase
         $fn = /[^$\w]fn\s{0,5}\(/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4) and not $closure and not $fn and not $lic
+            filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4 or $call5) and not $closure and not $fn and not $lic
         ) and fim_php_code_exec_not_asset
 }
 
@@ -406,7 +408,7 @@ rule fim_php_code_exec_computed_callback
         looks_for = "small file: $e = $_REQUEST['e']; uksort($a, $e); array_map(base64_decode($e), ...); array_intersect_ukey(..., $c.'ert')"
     strings:
         // the callback is a later argument: ", <computed> )"
-        $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.)/ nocase
+        $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.)/ nocase
         // the callback is the first argument
         $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},)/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
@@ -467,5 +469,58 @@ rule fim_php_code_exec_reflection_invoke_request
     condition:
         (
             filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_eval_interpolated_string
+{
+    meta:
+        author = "fim project"
+        description = "eval()/assert() of a double-quoted string that interpolates a variable or a request field (eval(\"?>$code<?\")) in a small script that reads request input: the request's text is run as PHP code."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$c = $_POST['code']; eval(\"?\".\">$c<?\"); assert(\"$x\"); eval(\"?>$_POST[c]\")"
+    strings:
+        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}("[^"\n]{0,10}"\s{0,3}\.\s{0,3})?"[^"\n]{0,20}\{?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $b = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 8KB and any of ($a, $b) and fim_php_code_exec_request_input and not $lic
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_code_wrapper_called_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A small script defines a helper whose parameter goes straight into eval()/assert()/create_function() and calls a function with request input: a code-execution webshell hidden behind an innocent-looking function name."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "function check($a) { assert($a); } check($_POST['x']);"
+    strings:
+        $wrap = /function\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}[^)]{0,40}\)\s{0,5}\{[^}]{0,300}[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $call = /[^\w>:$.\\][a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 16KB and $wrap and $call and not $lic
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_element_called_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A variable or an array element is called as a function with a single request field as argument ($f($_POST['x']), $a[0]['k']($_GET['y']), .$fn($_POST['cmd'])): the called function is hidden in data."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$arr[0]['w']($_POST['x']); echo ''.$function($_POST['cmd'])"
+    strings:
+        $elem = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]|\s{0,3}\[[^\]\n]{1,30}\]\s{0,3}\[[^\]\n]{1,30}\])\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
+        $var = /[.=(,;{}\s@]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
+    condition:
+        (
+            filesize < 64KB and any of them
         ) and fim_php_code_exec_not_asset
 }

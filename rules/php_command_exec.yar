@@ -67,7 +67,7 @@ rule fim_php_command_exec_variable_in_small_script
         looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
         $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
         $php = /<\?(php|=|\s)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -88,7 +88,7 @@ rule fim_php_command_exec_cmd_parameter
         looks_for = "$_POST['cmd'] / $_GET['command'] together with system/exec/passthru/shell_exec/popen/proc_open"
     strings:
         $p = /\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"]?(cmd|command|cmnd|exec|execute|shell|shellcmd|cmdline|run)['"]?\s{0,5}\]/ nocase
-        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$)/ nocase
+        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$|"[^"\n]{0,40}\{?\$[a-zA-Z_])/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -226,11 +226,14 @@ rule fim_php_command_exec_embedded_backconnect_source
     strings:
         $perl = /['"]IyEv(dXNyL2Jpbi9wZXJs|dXNyL2Jpbi9lbnYgcGVyb|YmluL3No|YmluL2Jhc2)/
         $c = /['"]I2luY2x1ZGUg(PH|Ij)/
-        $elf = /['"]f0VMRgEB/
+        $elf = /['"]f0VMRg[EI]B/
+        $pe = /['"]TV(qQ|pQ|oA|qA)AA/
+        $perl_text = /#!\/usr\/bin\/perl[^'"]{0,600}(IO::Socket|SOCK_STREAM|socket\s{0,3}\()/
+        $c_text = /#include\s{0,3}<sys\/socket\.h>[^'"]{0,1500}(\/bin\/sh|execl|dup2)/
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 1MB and any of ($perl, $c, $elf) and $w
+            filesize < 1MB and any of ($perl, $c, $elf, $pe, $perl_text, $c_text) and $w
         ) and fim_php_command_exec_not_asset
 }
 
