@@ -539,3 +539,71 @@ rule fim_php_obfuscation_decoded_literal_evaluated
             filesize < 16KB and $dec and any of ($sink*)
         ) and fim_php_obfuscation_not_asset
 }
+
+rule fim_php_obfuscation_decoder_names_in_variables
+{
+    meta:
+        author = "fim project"
+        description = "Two or more decoder names (base64_decode, gzinflate, str_rot13...) are stored in variables and called through them, nested: the packed-payload loader of obfuscators such as those wrapping WSO/FilesMan shells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$a = 'base64_decode'; $b = 'gzinflate'; ... $b($a('...'))"
+    strings:
+        $n1 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}['"](base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|convert_uudecode|hex2bin)['"]/ nocase
+        $nest = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(/
+    condition:
+        (
+            #n1 >= 2 and $nest
+        ) and fim_php_obfuscation_not_asset
+}
+
+rule fim_php_obfuscation_nested_variable_calls_on_blob
+{
+    meta:
+        author = "fim project"
+        description = "Functions called through variables are nested around a long encoded literal ($a($b($c('...long base64...')))): the decoders are hidden and the payload is packed."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$x($y(\"<200+ base64 chars>\")), $x($y($z('...')))"
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3})?['"][A-Za-z0-9+\/=\r\n]{200}/
+    condition:
+        (
+            $a
+        ) and fim_php_obfuscation_not_asset
+}
+
+rule fim_php_obfuscation_indexed_character_assembly
+{
+    meta:
+        author = "fim project"
+        description = "A string is assembled from single characters picked out of another string by index ($s[41].$s[16].$s[39]...), repeatedly: function names and code hidden in a shuffled alphabet."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$k = 'x9a_...'; $f = $k[4].$k[12].$k[0].$k[7]...; $f(...)"
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
+        $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
+    condition:
+        (
+            #a + #b >= 2 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        ) and fim_php_obfuscation_not_asset
+}
+
+rule fim_php_obfuscation_hex_encoded_php
+{
+    meta:
+        author = "fim project"
+        description = "A long hexadecimal literal that decodes to PHP source ('3c3f706870' is '<?php') or that is decoded with hex2bin/pack('H*') in a file that runs code or writes files: a payload hidden as hex."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$t = '3c3f7068700d0a...'; file_put_contents($n, hex2bin($t)) / assert(pack('H*', $___))"
+    strings:
+        $php = /['"]3c3f(706870|3d)[0-9a-fA-F]{100}/ nocase
+        $hex = /(hex2bin\s{0,5}\(|pack\s{0,5}\(\s{0,5}['"]H\*['"]\s{0,5},)\s{0,5}['"][0-9a-fA-F]{400}/ nocase
+        $w = /\b(file_put_contents|fwrite|fputs)\s{0,5}\(/ nocase
+    condition:
+        (
+            $php or ($hex and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call or $w))
+        ) and fim_php_obfuscation_not_asset
+}
