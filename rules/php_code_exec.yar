@@ -524,3 +524,45 @@ rule fim_php_code_exec_element_called_with_request
             filesize < 64KB and any of them
         ) and fim_php_code_exec_not_asset
 }
+
+rule fim_php_code_exec_encrypted_agent
+{
+    meta:
+        author = "fim project"
+        description = "Encrypted webshell agent (Behinder/Godzilla/AntSword style): the request body or a POST field is decrypted (openssl_decrypt/mcrypt_decrypt or a keyed XOR loop) and the result is evaluated, included or kept in the session for later evaluation."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "file_get_contents('php://input') + openssl_decrypt(..., 'AES128', $key) + eval/assert/create_function; $d[$i] ^ $k[$i+1&15] + $_SESSION[...] + eval"
+    strings:
+        $in1 = "php://input" nocase
+        $in2 = /\$_(POST|REQUEST|COOKIE)\s{0,3}\[/
+        $d1 = /\b(openssl_decrypt|mcrypt_decrypt)\s{0,5}\(/ nocase
+        $d2 = /\^\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\(?\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\+\s{0,3}1\s{0,3}\)?\s{0,3}&\s{0,3}(15|0xf)\s{0,3}\]/ nocase
+        $d3 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}%\s{0,3}strlen\s{0,3}\(/ nocase
+        $s1 = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$/ nocase
+        $s2 = /\bcreate_function\s{0,5}\(/ nocase
+        $s3 = /[^\w>:$.\\](include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$/ nocase
+        $s4 = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"]['"]/ nocase
+    condition:
+        (
+            filesize < 32KB and any of ($in*) and any of ($d*) and any of ($s*)
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_xslt_php_function
+{
+    meta:
+        author = "fim project"
+        description = "An XSL stylesheet calls PHP functions through php:function() with a code-running function, or XSLTProcessor::registerPHPFunctions() is enabled for a stylesheet taken from the request: code execution hidden in XSLT."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "<xsl:value-of select=\"php:function('assert', ...)\"/>; $p->registerPHPFunctions(); $xsl->loadXML($_POST['x'])"
+    strings:
+        $pf = /php:function\s{0,5}\(\s{0,5}['"](assert|system|exec|passthru|shell_exec|popen|proc_open|eval|create_function|call_user_func|file_put_contents|preg_replace)['"]/ nocase
+        $reg = /registerPHPFunctions\s{0,5}\(\s{0,5}\)/ nocase
+        $load = /->\s{0,3}(loadXML|load)\s{0,5}\(\s{0,5}(\$_(GET|POST|REQUEST|COOKIE)|base64_decode\s{0,3}\(\s{0,3}\$_|file_get_contents\s{0,3}\(\s{0,3}['"]php:\/\/input)/ nocase
+    condition:
+        (
+            $pf or ($reg and $load)
+        ) and fim_php_code_exec_not_asset
+}

@@ -253,3 +253,79 @@ rule fim_php_command_exec_download_and_run
             $a and $tmp
         ) and fim_php_command_exec_not_asset
 }
+
+rule fim_php_command_exec_http_tunnel
+{
+    meta:
+        author = "fim project"
+        description = "HTTP tunnel (reGeorg style): the script opens TCP connections to hosts named in the request and relays data through CONNECT/READ/FORWARD/DISCONNECT commands carried in request parameters or X- headers, so an attacker reaches the internal network through the web server."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "'CONNECT' / 'READ' / 'FORWARD' / 'DISCONNECT' commands + fsockopen/stream_socket_client/socket_connect + stream_set_blocking"
+    strings:
+        $c1 = /['"]CONNECT['"]/
+        $c2 = /['"]FORWARD['"]/
+        $c3 = /['"]DISCONNECT['"]/
+        $c4 = /['"]READ['"]/
+        $h = /HTTP_X_(CMD|TARGET|PORT|STATUS|ERROR)|['"]X-(CMD|TARGET|PORT|STATUS|ERROR)/ nocase
+        $sock = /\b(fsockopen|pfsockopen|stream_socket_client|socket_connect|socket_create)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize < 256KB and $sock and ((2 of ($c*) and ($h or $c2)) or ($h and 1 of ($c*)))
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_socket_bound_shell
+{
+    meta:
+        author = "fim project"
+        description = "A process is started with its stdin/stdout/stderr bound to variables (a socket) instead of pipes, or a socket function name is hidden in a string and a shell is started: a reverse shell written to dodge simple text searches."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "proc_open('/bin/sh -i', array(0 => $sock, 1 => $sock, 2 => $sock), $p); $f = 'fsock'.'open'; $s = $f($ip, $port)"
+    strings:
+        $desc = /array\s{0,3}\(\s{0,3}0\s{0,3}=>\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}1\s{0,3}=>\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}2\s{0,3}=>\s{0,3}\$/ nocase
+        $desc2 = /\[\s{0,3}0\s{0,3}=>\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}1\s{0,3}=>\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}2\s{0,3}=>\s{0,3}\$/ nocase
+        $name = /['"](fsockopen|pfsockopen|socket_create|stream_socket_client|socket_connect)['"]/ nocase
+        $split = /['"](fsock|pfsock|socket_|stream_socket_)['"]\s{0,3}\.\s{0,3}['"]/ nocase
+        $sh = /\/bin\/(ba)?sh|cmd\.exe|\/bin\/zsh/ nocase
+        $po = /\bproc_open\s{0,5}\(/ nocase
+        $vc = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}/
+    condition:
+        (
+            filesize < 256KB and $sh and ((($desc or $desc2) and $po) or (($name or $split) and $vc))
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_register_globals_shell
+{
+    meta:
+        author = "fim project"
+        description = "Old-style command shell that relies on register_globals or the long request arrays: a tiny script that never assigns the variable it passes to a shell function (it arrives from the query string), or reads $HTTP_GET_VARS/$HTTP_POST_VARS/import_request_variables and runs commands."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "<?php system($cmd); ?> with no assignment at all; import_request_variables('gp') + passthru($c)"
+    strings:
+        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})/ nocase
+        $tick = /`\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}`/
+        // any assignment: a literal "=" before a value ("==" comparisons count too, which only makes the rule stricter)
+        $as0 = "=$"
+        $as1 = "= $"
+        $as2 = "='"
+        $as3 = "= '"
+        $as4 = "=\""
+        $as5 = "= \""
+        $as6 = "=@"
+        $as7 = "= @"
+        $as8 = "=array"
+        $as9 = "= array"
+        $as10 = ".="
+        $fn = /\bfunction\b/ nocase
+        $sg = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV)\b/
+        $old = /\$HTTP_(GET|POST|COOKIE)_VARS|import_request_variables\s{0,5}\(/ nocase
+        $php = /<\?(php|=|\s)/ nocase
+    condition:
+        (
+            $php and ($sink or $tick) and (($old) or (filesize < 1KB and not any of ($as*) and not $fn and not $sg))
+        ) and fim_php_command_exec_not_asset
+}

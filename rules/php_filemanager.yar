@@ -182,3 +182,49 @@ rule fim_php_filemanager_single_file_db_admin
     condition:
         filesize > 100KB and $php in (0..1024) and $r and $ta and 3 of ($d*) and 2 of ($q*)
 }
+
+rule fim_php_filemanager_wso_action_dispatch
+{
+    meta:
+        author = "fim project"
+        description = "WSO/FilesMan-style dispatcher: the action to run is taken from a request field and prefixed to build a function name ('action' . $_POST['a']), or the FilesMan default action is configured: the skeleton of the most widespread PHP file-manager shell, packed or not."
+        family = "php_filemanager"
+        severity = "critical"
+        looks_for = "call_user_func('action' . $_POST['a']); function_exists('action' . $_POST['a']); $default_action = 'FilesMan'"
+    strings:
+        $d = /['"]action['"]\s{0,3}\.\s{0,3}\$_(POST|GET|REQUEST|COOKIE)\s{0,3}\[/ nocase
+        $fm = /\$default_action\s{0,3}=\s{0,3}['"]FilesMan['"]/ nocase
+    condition:
+        any of them
+}
+
+rule fim_php_filemanager_php_self_shell
+{
+    meta:
+        author = "fim project"
+        description = "Register_globals-era shell/file manager: forms post back to $PHP_SELF (not $_SERVER['PHP_SELF']), and the script deletes or writes files and runs commands using variables that arrive from the request as globals."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "<form action=\"$PHP_SELF\"> + unlink/fwrite/chmod + system/passthru/exec"
+    strings:
+        $self = /(action\s{0,3}=\s{0,3}\\?['"]?\s{0,3}(<\?(php)?\s{0,3}echo\s{1,3})?\$PHP_SELF|\$PHP_SELF\s{0,3}\.\s{0,3}['"]\?)/ nocase
+        $file = /\b(unlink|rmdir|fwrite|fputs|chmod|rename|copy)\s{0,5}\(/ nocase
+        $cmd = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(/ nocase
+    condition:
+        filesize < 512KB and $self and $file and $cmd
+}
+
+rule fim_php_filemanager_client_payload_markers
+{
+    meta:
+        author = "fim project"
+        description = "Code that frames its output with the '->|' ... '|<-' markers of the China Chopper/AntSword clients: a payload sent by such a client, stored on the server (or a shell that mimics their protocol)."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "echo(\"->|\"); ... echo(\"|<-\");"
+    strings:
+        $start = /(echo|print)\s{0,3}\(?\s{0,3}['"]->\|['"]/ nocase
+        $end = /['"]\|<-['"]/
+    condition:
+        $start and $end
+}
