@@ -11,16 +11,26 @@ private rule fim_php_backdoor_login_not_asset
 {
     meta:
         author = "fim project"
-        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists, nor a PHPUnit test case in a tests folder (attack strings as test data)"
         family = "php_backdoor_login"
         severity = "low"
         looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
     condition:
         not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
              or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
              or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
              or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
              or extension == ".pot")
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }
 
 

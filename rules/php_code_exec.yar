@@ -16,16 +16,26 @@ private rule fim_php_code_exec_not_asset
 {
     meta:
         author = "fim project"
-        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists, nor a PHPUnit test case in a tests folder (attack strings as test data)"
         family = "php_code_exec"
         severity = "low"
         looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
     condition:
         not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
              or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
              or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
              or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
              or extension == ".pot")
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }
 
 
@@ -286,15 +296,21 @@ rule fim_php_code_exec_preg_replace_eval_modifier_request
 {
     meta:
         author = "fim project"
-        description = "preg_replace()/mb_ereg_replace() with the eval (/e) modifier in a script that reads request input: request-controlled PHP code execution."
+        description = "preg_replace()/mb_ereg_replace() with the eval (/e) modifier where request input reaches the call (or in a small script that reads request input): request-controlled PHP code execution. Old libraries that use /e with fixed replacements stay at medium."
         family = "php_code_exec"
         severity = "critical"
         looks_for = "preg_replace('/.*/e', $_POST[...], ...)"
+    strings:
+        // the request reaches the /e call itself (pattern, replacement or subject), or the file is a small script
+        $direct = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},[^;]{0,200}\$_(GET|POST|REQUEST|COOKIE|SERVER)\b/ nocase
+        $pattern = /\b(preg_replace|preg_filter|mb_ereg_replace)\s{0,10}\(\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|(base64_decode|urldecode|stripslashes)\s{0,5}\(\s{0,5}\$_(GET|POST|REQUEST|COOKIE))/ nocase
     condition:
         (
             fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
+            and ($direct or $pattern or filesize < 4KB)
         ) and fim_php_code_exec_not_asset
 }
+
 
 rule fim_php_code_exec_create_function_request
 {

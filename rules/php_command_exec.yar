@@ -11,16 +11,29 @@ private rule fim_php_command_exec_not_asset
 {
     meta:
         author = "fim project"
-        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists, nor a PHPUnit test case in a tests folder (attack strings as test data)"
         family = "php_command_exec"
         severity = "low"
         looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
+        // a class with its own exec()/system() method (connectors, process wrappers), not the PHP builtin
+        $method = /function\s{1,5}(exec|system|passthru|shell_exec|popen)\s{0,5}\(/ nocase
     condition:
         not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
              or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
              or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
              or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
              or extension == ".pot")
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
+        and not $method
 }
 
 
@@ -74,7 +87,27 @@ rule fim_php_command_exec_variable_in_small_script
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+            filesize < 4KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+        ) and fim_php_command_exec_not_asset
+}
+rule fim_php_command_exec_variable_in_medium_script
+{
+    meta:
+        author = "fim project"
+        description = "A PHP script of 4-6 KB stores request input in a variable and passes a variable to a shell-command function or backticks. High rather than critical: old helper scripts of editors (spell checkers...) that run a fixed program on a temporary file look the same."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
+    strings:
+        $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
+        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
+        $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
+        $php = /<\?(php|=|\s)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+        $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize >= 4KB and filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
         ) and fim_php_command_exec_not_asset
 }
 
@@ -307,7 +340,7 @@ rule fim_php_command_exec_register_globals_shell
         looks_for = "<?php system($cmd); ?> with no assignment at all; import_request_variables('gp') + passthru($c)"
     strings:
         $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})/ nocase
-        $tick = /`\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}`/
+        $tick = /(=|echo|print|\()\s{0,3}`\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}`/
         // any assignment: a literal "=" before a value ("==" comparisons count too, which only makes the rule stricter)
         $as0 = "=$"
         $as1 = "= $"

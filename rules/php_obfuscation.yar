@@ -62,25 +62,6 @@ private rule fim_php_obfuscation_phar_stub
         $map and $halt
 }
 
-private rule fim_php_obfuscation_not_asset
-{
-    meta:
-        author = "fim project"
-        description = "Helper: the file is not a static asset or document (JavaScript/CSS/JSON/Markdown), where PHP syntax shows up as editor snippets or keyword lists"
-        family = "php_obfuscation"
-        severity = "low"
-        looks_for = "extension not in .js .css .json .md .map"
-    condition:
-        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
-             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
-             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
-             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
-             or extension == ".pot" or extension == ".ttf" or extension == ".otf" or extension == ".woff"
-             or extension == ".woff2" or extension == ".eot")
-        // a .phar archive of a developer tool (composer.phar...) packs whole libraries behind its stub
-        and not (extension == ".phar" and fim_php_obfuscation_phar_stub)
-}
-
 private rule fim_php_obfuscation_request_input
 {
     meta:
@@ -97,6 +78,72 @@ private rule fim_php_obfuscation_request_input
     condition:
         any of them
 }
+
+private rule fim_php_obfuscation_encoder_stub
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the loader stub of a commercial PHP encoder (ionCube, SourceGuardian) that runs an encoded application file"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "extension_loaded('ionCube Loader') ... _il_exec(); return sg_load('...')"
+    strings:
+        $ic1 = "ionCube Loader" nocase
+        $ic2 = /_il_exec\s{0,3}\(/
+        $sg1 = /sg_load\s{0,3}\(\s{0,3}['"]/
+        $sg2 = "SourceGuardian" nocase
+    condition:
+        filesize < 4MB and (($ic1 and $ic2) or ($sg1 and $sg2))
+}
+
+private rule fim_php_obfuscation_vendor_encoded
+{
+    meta:
+        author = "fim project"
+        description = "Helper: a file with a vendor header (package, copyright, licence) whose only code-running construct is one eval of a decoded literal, with no request input and no calls through variables"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "/** @package X  Copyright (c) Vendor */ eval(base64_decode('...'));"
+    strings:
+        $hdr = /@package\b|@copyright\b|Copyright\s{1,3}(\(c\)|\xc2\xa9|\d{4})|All rights reserved|licen[cs]ed? (to|under|key)|encoded by|protected by/ nocase
+        $lit = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}){1,4}['"][A-Za-z0-9+\/=\r\n]{100}/ nocase
+        $any = /[^\w>:$.\\](eval|assert|create_function)\s{0,10}\(/ nocase
+    condition:
+        $hdr in (0..2048) and $lit and #any == 1
+        and not fim_php_obfuscation_request_input and not fim_php_obfuscation_variable_call
+}
+
+private rule fim_php_obfuscation_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not a static asset or document (JavaScript/CSS/JSON/Markdown), where PHP syntax shows up as editor snippets or keyword lists"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "extension not in .js .css .json .md .map"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot" or extension == ".ttf" or extension == ".otf" or extension == ".woff"
+             or extension == ".woff2" or extension == ".eot")
+        // a .phar archive of a developer tool (composer.phar...) packs whole libraries behind its stub
+        and not (extension == ".phar" and fim_php_obfuscation_phar_stub)
+        // code encoded by its vendor is reported once, as low "encoded code" (fim_php_obfuscation_encoded_code)
+        and not fim_php_obfuscation_encoder_stub and not fim_php_obfuscation_vendor_encoded
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
+}
+
 
 rule fim_php_obfuscation_eval_of_decoded_string
 {
@@ -606,4 +653,16 @@ rule fim_php_obfuscation_hex_encoded_php
         (
             $php or ($hex and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call or $w))
         ) and fim_php_obfuscation_not_asset
+}
+
+rule fim_php_obfuscation_encoded_code
+{
+    meta:
+        author = "fim project"
+        description = "Encoded code (low): a commercial encoder's loader stub (ionCube, SourceGuardian) or a vendor-headed file that evaluates one encoded literal and reads no request input. Usually licensed software; worth a look only if no such product is installed here."
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "ionCube/SourceGuardian loader stubs; /** @package X */ eval(base64_decode('...')) alone"
+    condition:
+        fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
 }

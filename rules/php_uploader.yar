@@ -30,6 +30,10 @@ private rule fim_php_uploader_not_asset
         family = "php_uploader"
         severity = "low"
         looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
     condition:
         not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
              or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
@@ -38,6 +42,9 @@ private rule fim_php_uploader_not_asset
              or extension == ".pot")
         // unit tests of upload code fake $_FILES and call move_uploaded_file on purpose
         and not fim_php_uploader_unit_test
+        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }
 
 

@@ -48,6 +48,9 @@ rule fim_polyglot_php_in_image_extension
          or extension == ".ttf" or extension == ".woff" or extension == ".woff2" or extension == ".eot"
          or extension == ".zip" or extension == ".gz" or extension == ".pdf" or extension == ".swf")
         and any of them
+        // a real archive (backup, plugin package) holds PHP sources as members; only a file that
+        // merely wears an archive extension is a disguised payload
+        and not (filetype == "ZIP" or filetype == "GZIP")
 }
 
 rule fim_polyglot_php_code_in_text_file
