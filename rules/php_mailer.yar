@@ -28,7 +28,7 @@ private rule fim_php_mailer_not_asset
              or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
              or extension == ".pot")
         and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
-        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
         // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
         and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }

@@ -139,7 +139,7 @@ private rule fim_php_obfuscation_not_asset
         // code encoded by its vendor is reported once, as low "encoded code" (fim_php_obfuscation_encoded_code)
         and not fim_php_obfuscation_encoder_stub and not fim_php_obfuscation_vendor_encoded
         and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
-        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
         // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
         and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }

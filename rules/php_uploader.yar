@@ -42,7 +42,7 @@ private rule fim_php_uploader_not_asset
              or extension == ".pot")
         // unit tests of upload code fake $_FILES and call move_uploaded_file on purpose
         and not fim_php_uploader_unit_test
-        and not (extension == ".txt" and not ($tag0 at 0 or $tag0 at 3 or $tagline))
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
         // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
         and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
 }
