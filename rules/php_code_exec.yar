@@ -424,9 +424,9 @@ rule fim_php_code_exec_computed_callback
         looks_for = "small file: $e = $_REQUEST['e']; uksort($a, $e); array_map(base64_decode($e), ...); array_intersect_ukey(..., $c.'ert')"
     strings:
         // the callback is a later argument: ", <computed> )"
-        $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.)/ nocase
+        $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.|['"](assert|system|exec|passthru|shell_exec|create_function|eval|popen)['"]\s{0,3}\))/ nocase
         // the callback is the first argument
-        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},)/ nocase
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"])/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
@@ -535,9 +535,11 @@ rule fim_php_code_exec_element_called_with_request
     strings:
         $elem = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]|\s{0,3}\[[^\]\n]{1,30}\]\s{0,3}\[[^\]\n]{1,30}\])\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
         $var = /[.=(,;{}\s@]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
+        $named = /\[[^\]\n]{1,30}\]\s{0,3}=\s{0,3}['"](assert|system|exec|passthru|shell_exec|popen|create_function|eval)['"]/ nocase
+        $elem1 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,30}\]\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
     condition:
         (
-            filesize < 64KB and any of them
+            (filesize < 64KB and ($elem or $var)) or ($elem1 and $named)
         ) and fim_php_code_exec_not_asset
 }
 
@@ -580,5 +582,22 @@ rule fim_php_code_exec_xslt_php_function
     condition:
         (
             $pf or ($reg and $load)
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_perl_extension_eval
+{
+    meta:
+        author = "fim project"
+        description = "The PHP Perl extension is instantiated and its eval() is called: Perl code (often system()) runs inside PHP, bypassing disable_functions."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "$p = new Perl(); $p->eval(\"system('id')\");"
+    strings:
+        $new = /new\s{1,5}Perl\s{0,5}\(/ nocase
+        $ev = /->\s{0,3}eval\s{0,5}\(/ nocase
+    condition:
+        (
+            $new and $ev
         ) and fim_php_code_exec_not_asset
 }

@@ -362,3 +362,19 @@ rule fim_php_command_exec_register_globals_shell
             $php and ($sink or $tick) and (($old) or (filesize < 1KB and not any of ($as*) and not $fn and not $sg))
         ) and fim_php_command_exec_not_asset
 }
+
+rule fim_php_command_exec_decoded_command
+{
+    meta:
+        author = "fim project"
+        description = "A shell-command function runs a command that is decoded at run time (base64_decode, str_rot13, hex2bin, pack, gzinflate): the command line is hidden from the reader."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "system(base64_decode('...')); shell_exec(str_rot13('...'))"
+    strings:
+        $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|convert_uudecode)\s{0,5}\(/ nocase
+    condition:
+        (
+            $a
+        ) and fim_php_command_exec_not_asset
+}

@@ -646,7 +646,7 @@ rule fim_php_obfuscation_hex_encoded_php
         severity = "high"
         looks_for = "$t = '3c3f7068700d0a...'; file_put_contents($n, hex2bin($t)) / assert(pack('H*', $___))"
     strings:
-        $php = /['"]3c3f(706870|3d)[0-9a-fA-F]{100}/ nocase
+        $php = /['"]3c3f(706870[0-9a-fA-F]{100}|[0-9a-fA-F]{30})/ nocase
         $hex = /(hex2bin\s{0,5}\(|pack\s{0,5}\(\s{0,5}['"]H\*['"]\s{0,5},)\s{0,5}['"][0-9a-fA-F]{400}/ nocase
         $w = /\b(file_put_contents|fwrite|fputs)\s{0,5}\(/ nocase
     condition:
@@ -665,4 +665,34 @@ rule fim_php_obfuscation_encoded_code
         looks_for = "ionCube/SourceGuardian loader stubs; /** @package X */ eval(base64_decode('...')) alone"
     condition:
         fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
+}
+
+rule fim_php_obfuscation_char_function_in_variable
+{
+    meta:
+        author = "fim project"
+        description = "The chr function (or another one-character decoder) is reached through a variable and called over and over with character codes ($c(101).$c(118).$c(97)...): code and names assembled so that no word of them appears in the file."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$f = chr(99).chr(104).chr(114); $code = $f(101).$f(118).$f(97).$f(108)..."
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
+        $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
+    condition:
+        ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+}
+
+rule fim_php_obfuscation_dynamic_superglobal_call
+{
+    meta:
+        author = "fim project"
+        description = "An element of an array reached through a variable-variable (${$x}[...], usually a superglobal whose name was computed) is called as a function or evaluated: the alphanumeric-free one-liner webshells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$_ = '...'^'...'; ${$_}[_](${$_}[__]); eval(\"\".${$a}['a'])"
+    strings:
+        $call = /\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(/
+        $read = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[/
+    condition:
+        $call or ($read and fim_php_obfuscation_code_sink)
 }
