@@ -633,7 +633,7 @@ rule fim_php_obfuscation_indexed_character_assembly
         $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
     condition:
         (
-            #a + #b >= 2 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+            #a + #b >= 4 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
         ) and fim_php_obfuscation_not_asset
 }
 
