@@ -426,7 +426,7 @@ rule fim_php_code_exec_computed_callback
         // the callback is a later argument: ", <computed> )"
         $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.|['"](assert|system|exec|passthru|shell_exec|create_function|eval|popen)['"]\s{0,3}\))/ nocase
         // the callback is the first argument
-        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},)/ nocase
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.)/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
@@ -599,5 +599,77 @@ rule fim_php_code_exec_perl_extension_eval
     condition:
         (
             $new and $ev
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_dangerous_name_in_callback_variable
+{
+    meta:
+        author = "fim project"
+        description = "A variable holds the name of a code- or command-running function ('assert', 'system', 'passthru'...) and is handed as the callback to ob_start/array_map/call_user_func/usort... in a script that reads request input: the dangerous call never appears as such."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$cb = 'system'; ob_start($cb); echo $_GET['c'];"
+    strings:
+        $name = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}['"](assert|system|exec|passthru|shell_exec|popen|create_function|pcntl_exec)['"]\s{0,3};/ nocase
+        $cb = /\b(ob_start|array_map|array_filter|array_walk|call_user_func(_array)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|array_reduce|forward_static_call(_array)?)\s{0,5}\([^;{]{0,100}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,)]/ nocase
+    condition:
+        (
+            filesize < 16KB and $name and $cb and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_small_script_dynamic_code
+{
+    meta:
+        author = "fim project"
+        description = "A small script copies request input into a variable and builds a function from a variable (create_function('', $code)) or includes a variable path: the request supplies code or the file to run."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "$code = $_GET['code']; $f = create_function('', $code); / $f = $_GET['p']; include($f);"
+    strings:
+        $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=[^;]{0,40}(\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[|filter_input\s{0,3}\()/ nocase
+        $cf = /\bcreate_function\s{0,5}\(\s{0,5}(['"][^'"\n]{0,40}['"]|null)\s{0,5},\s{0,5}@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $inc = /[^\w>:$.\\](include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)?\s{0,3};/ nocase
+        $direct = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[[^\]\n]{1,30}\]\s{0,3};/
+        $check = /\b(in_array|array_key_exists|file_exists|is_file|basename|preg_match|realpath|isset\s{0,3}\(\s{0,3}\$[a-zA-Z_]{1,30}\[)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 2KB and $assign and ($cf or ($inc and $direct and not $check)) and not $lic
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_preg_replace_decoded_pattern
+{
+    meta:
+        author = "fim project"
+        description = "preg_replace() gets its pattern from a decoder (base64_decode, str_rot13, strrev, hex2bin...): the /e (eval) modifier and the evaluated replacement are hidden from the reader."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "preg_replace(base64_decode('L2EvZQ=='), base64_decode('ZXZhbC...'), 'a')"
+    strings:
+        $a = /\bpreg_replace\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|pack|urldecode)\s{0,5}\(/ nocase
+    condition:
+        (
+            $a
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_stream_wrapper_commands
+{
+    meta:
+        author = "fim project"
+        description = "A custom stream wrapper is registered by a class that runs shell commands or evaluates code: a file operation on a made-up scheme (cmd://...) executes commands."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "stream_wrapper_register('cmd', 'W'); class W { function stream_open(...) { ... shell_exec(...) } }"
+    strings:
+        $reg = /stream_wrapper_register\s{0,5}\(/ nocase
+        $open = /function\s{1,5}stream_(open|read)\s{0,5}\(/ nocase
+        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize < 64KB and $reg and $open and $sink
         ) and fim_php_code_exec_not_asset
 }

@@ -354,8 +354,9 @@ rule fim_php_obfuscation_chr_chain
         looks_for = "chr(NN).chr(NN).chr(NN).chr(NN).chr(NN)"
     strings:
         $a = /chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(/ nocase
+        $hex = /chr\s{0,3}\(\s{0,3}0x[2-7][0-9a-f]\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x[2-7][0-9a-f]\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x[2-7][0-9a-f]\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x[2-7][0-9a-f]\s{0,3}\)/ nocase
     condition:
-        $a and fim_php_obfuscation_not_asset
+        ($a or $hex) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_chr_chain_with_sink
@@ -692,7 +693,8 @@ rule fim_php_obfuscation_dynamic_superglobal_call
         looks_for = "$_ = '...'^'...'; ${$_}[_](${$_}[__]); eval(\"\".${$a}['a'])"
     strings:
         $call = /\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(/
+        $vv = /\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(\s{0,3}\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[/
         $read = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[/
     condition:
-        $call or ($read and fim_php_obfuscation_code_sink)
+        $call or $vv or ($read and fim_php_obfuscation_code_sink)
 }
