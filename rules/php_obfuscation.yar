@@ -665,6 +665,7 @@ rule fim_php_obfuscation_encoded_code
         severity = "low"
         looks_for = "ionCube/SourceGuardian loader stubs; /** @package X */ eval(base64_decode('...')) alone"
     condition:
+        // not via fim_php_obfuscation_not_asset: that helper excludes exactly these files from the other rules
         fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
 }
 
@@ -680,7 +681,9 @@ rule fim_php_obfuscation_char_function_in_variable
         $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
         $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
     condition:
-        ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        ) and fim_php_obfuscation_not_asset
 }
 
 rule fim_php_obfuscation_dynamic_superglobal_call
@@ -696,5 +699,24 @@ rule fim_php_obfuscation_dynamic_superglobal_call
         $vv = /\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(\s{0,3}\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[/
         $read = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[/
     condition:
-        $call or $vv or ($read and fim_php_obfuscation_code_sink)
+        (
+            $call or $vv or ($read and fim_php_obfuscation_code_sink)
+        ) and fim_php_obfuscation_not_asset
+}
+
+rule fim_php_obfuscation_embedded_base64_php
+{
+    meta:
+        author = "fim project"
+        description = "A PHP file carries another PHP program as a base64 literal ('PD9waHA' is base64 for '<?php', 'PD9' for '<?'): code that is decoded later to be run, written out or injected into other files."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$code = 'PD9waHAK...'; base64_decode('PD9pZigk...')"
+    strings:
+        $a = /['"](PD9waHA|PD9pZi|PD9ldmFs|PD9AZXZhb|PD89|PD8gc|PD9cbi|PD8K)[A-Za-z0-9+\/]{60}/
+        $php = /<\?(php|=|\s)/ nocase
+    condition:
+        (
+            $a and $php
+        ) and fim_php_obfuscation_not_asset
 }
