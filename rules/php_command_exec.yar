@@ -261,12 +261,14 @@ rule fim_php_command_exec_embedded_backconnect_source
         $c = /['"]I2luY2x1ZGUg(PH|Ij)/
         $elf = /['"]f0VMRg[EI]B/
         $pe = /['"]TV(qQ|pQ|oA|qA)AA/
+        // base64 of the base64 of an ELF header (encoded twice)
+        $elf2 = /['"]ZjBWTVJn/
         $perl_text = /#!\/usr\/bin\/perl[^'"]{0,600}(IO::Socket|SOCK_STREAM|socket\s{0,3}\()/
         $c_text = /#include\s{0,3}<sys\/socket\.h>[^'"]{0,1500}(\/bin\/sh|execl|dup2)/
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 1MB and any of ($perl, $c, $elf, $pe, $perl_text, $c_text) and $w
+            filesize < 1MB and any of ($perl, $c, $elf, $elf2, $pe, $perl_text, $c_text) and $w
         ) and fim_php_command_exec_not_asset
 }
 
@@ -378,5 +380,22 @@ rule fim_php_command_exec_decoded_command
     condition:
         (
             $a
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_request_values_by_position
+{
+    meta:
+        author = "fim project"
+        description = "Request data is turned into a positional list (array_values($_SERVER), array_values($_POST), getallheaders() values) and a shell-command or code function runs with it: the parameter name never appears, only its position."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "$a = array_values($_SERVER); system($a[6]);"
+    strings:
+        $vals = /array_values\s{0,5}\(\s{0,5}(\$_(SERVER|GET|POST|COOKIE|REQUEST)\b|getallheaders\s{0,3}\(|apache_request_headers\s{0,3}\()/ nocase
+        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(\s{0,5}[^)]{0,40}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]/ nocase
+    condition:
+        (
+            filesize < 64KB and $vals and $sink
         ) and fim_php_command_exec_not_asset
 }
