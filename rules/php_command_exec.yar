@@ -7,6 +7,20 @@
  * public rule set.
  */
 
+private rule fim_php_command_exec_request_input_any
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file reads HTTP request parameters"
+        family = "php_command_exec"
+        severity = "low"
+        looks_for = "$_GET, $_POST, $_REQUEST, $_COOKIE"
+    strings:
+        $g = /\$_(GET|POST|REQUEST|COOKIE)\b/
+    condition:
+        $g
+}
+
 private rule fim_php_command_exec_not_asset
 {
     meta:
@@ -397,5 +411,24 @@ rule fim_php_command_exec_request_values_by_position
     condition:
         (
             filesize < 64KB and $vals and $sink
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_udp_flooder
+{
+    meta:
+        author = "fim project"
+        description = "Flooding tool: the script opens UDP (or raw TCP) sockets to a host taken from the request and writes to them in a loop until a time limit: the site is used to attack others (denial of service)."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "fsockopen('udp://' . $_GET['host'], $port) in a loop with fwrite and a time limit from the request"
+    strings:
+        $udp = /fsockopen\s{0,5}\(\s{0,5}['"](udp|tcp):\/\/['"]\s{0,3}\.\s{0,3}\$/ nocase
+        $loop = /\b(while|for)\s{0,3}\(/ nocase
+        $w = /\bfwrite\s{0,5}\(/ nocase
+        $t = /\b(time|microtime)\s{0,3}\(/ nocase
+    condition:
+        (
+            filesize < 64KB and $udp and $loop and $w and $t and fim_php_command_exec_request_input_any
         ) and fim_php_command_exec_not_asset
 }

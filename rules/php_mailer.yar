@@ -177,3 +177,24 @@ rule fim_php_mailer_recon_report
             filesize < 64KB and $addr and $mail and any of ($r*) and not $class and not $lic
         ) and fim_php_mailer_not_asset
 }
+
+rule fim_php_mailer_phishing_harvester
+{
+    meta:
+        author = "fim project"
+        description = "Phishing kit back end: payment-card or bank credential fields posted by a fake form (card number, CVV, expiry month/year, PIN) are mailed out or appended to a file."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$_POST['num_card'], $_POST['cvv'], $_POST['val_mes'] ... + mail($drop, ...) / fwrite($log, ...)"
+    strings:
+        $c1 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(cvv|cvc|cvv2|ccv)[\w-]{0,12}['"]/ nocase
+        $c2 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(num_?card|card_?num|cc_?num|ccnum|cartao|card_?number|nome_?card|numero)[\w-]{0,12}['"]/ nocase
+        $c3 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(val_?mes|val_?ano|exp_?month|exp_?year|validade|expir[\w]{0,6})[\w-]{0,12}['"]/ nocase
+        $c4 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(senha|pin|atm_?pin|password_?card|cpf|ssn)[\w-]{0,12}['"]/ nocase
+        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize < 256KB and 2 of ($c*) and ($mail or $w)
+        ) and fim_php_mailer_not_asset
+}
