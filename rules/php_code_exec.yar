@@ -673,3 +673,39 @@ rule fim_php_code_exec_stream_wrapper_commands
             filesize < 64KB and $reg and $open and $sink
         ) and fim_php_code_exec_not_asset
 }
+
+rule fim_php_code_exec_fetched_code_evaluated
+{
+    meta:
+        author = "fim project"
+        description = "The script downloads content over HTTP (curl or a URL read) and evaluates a variable: code controlled by a remote server, usually cached to a file and refreshed on a trigger parameter."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "$html = curl_exec($ch); ... eval($html); / $c = file_get_contents('http://...'); eval($c);"
+    strings:
+        $fetch1 = /\bcurl_exec\s{0,5}\(/ nocase
+        $fetch2 = /\b(file_get_contents|fopen|file)\s{0,5}\(\s{0,5}['"]https?:\/\//
+        $fetch3 = /\bfsockopen\s{0,5}\(/ nocase
+        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 128KB and any of ($fetch*) and $ev and not $lic
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_eval_variable_tiny_script
+{
+    meta:
+        author = "fim project"
+        description = "A tiny script that reads request input (often through a small helper reading a cookie or POST field) evaluates a variable: a compact backdoor whose input never reaches eval() by name."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "function g($k) { return $_COOKIE[$k]; } $c = g('a') . g('b'); @eval($c);"
+    strings:
+        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+    condition:
+        (
+            filesize < 1KB and $ev and fim_php_code_exec_request_input
+        ) and fim_php_code_exec_not_asset
+}

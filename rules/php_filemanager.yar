@@ -228,3 +228,21 @@ rule fim_php_filemanager_client_payload_markers
     condition:
         $start and $end
 }
+
+rule fim_php_filemanager_mass_defacer
+{
+    meta:
+        author = "fim project"
+        description = "Mass defacer: the script walks directories from a request-supplied path and overwrites index files (index.php/index.html) with content it was given: every site on the account gets replaced."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "$_POST['path'] + readdir/scandir/glob + fopen(\"$dir/index.php\", 'w') + fwrite($h, $code)"
+    strings:
+        $idx = /['"\/]index\.(php|html?)['"]/ nocase
+        $walk = /\b(readdir|scandir|glob|opendir)\s{0,5}\(/ nocase
+        $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
+        $req = /\$_(GET|POST|REQUEST)\s{0,3}\[\s{0,3}['"]?(path|dir|folder|root|file|index|code|content|url|deface)['"]?\s{0,3}\]/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 64KB and $idx and $walk and $w and $req and not $lic
+}

@@ -720,3 +720,17 @@ rule fim_php_obfuscation_embedded_base64_php
             $a and $php
         ) and fim_php_obfuscation_not_asset
 }
+
+rule fim_php_obfuscation_globals_indirection
+{
+    meta:
+        author = "fim project"
+        description = "Variables are reached again and again through ${${'GLOBALS'}['random_key']}: an obfuscator that renames every variable into a random key of $GLOBALS, used to pack webshells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "${${\"GLOBALS\"}[\"abcxyz\"]} used many times"
+    strings:
+        $a = /\$\{\s{0,3}\$\{\s{0,3}['"]GLOBALS['"]\s{0,3}\}\s{0,3}\[/
+    condition:
+        #a >= 5
+}
