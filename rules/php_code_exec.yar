@@ -667,10 +667,12 @@ rule fim_php_code_exec_stream_wrapper_commands
     strings:
         $reg = /stream_wrapper_register\s{0,5}\(/ nocase
         $open = /function\s{1,5}stream_(open|read)\s{0,5}\(/ nocase
-        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(/ nocase
+        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|eval|assert)\s{0,5}\(/ nocase
+        // archive wrappers (7z, gzip) legitimately pipe a fixed program with an escaped path through popen
+        $esc = /escapeshell(arg|cmd)|Shell::escape|EscapeShellArg/ nocase
     condition:
         (
-            filesize < 64KB and $reg and $open and $sink
+            filesize < 64KB and $reg and $open and $sink and not $esc
         ) and fim_php_code_exec_not_asset
 }
 
