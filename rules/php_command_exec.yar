@@ -271,7 +271,7 @@ rule fim_php_command_exec_embedded_backconnect_source
         severity = "critical"
         looks_for = "'IyEvdXNyL2Jpbi9wZXJs...' (#!/usr/bin/perl) or 'I2luY2x1ZGUg...' (#include) literal plus fopen/fwrite/file_put_contents"
     strings:
-        $perl = /['"]IyEv(dXNyL2Jpbi9wZXJs|dXNyL2Jpbi9lbnYgcGVyb|YmluL3No|YmluL2Jhc2)/
+        $perl = /['"](IyEv(dXNyL2Jpbi9wZXJs|dXNyL2Jpbi9lbnYgcGVyb|YmluL3No|YmluL2Jhc2)|dXNlIFNvY2tldD|dXNlIElPOjpTb2NrZXQ)/
         $c = /['"]I2luY2x1ZGUg(PH|Ij)/
         $elf = /['"]f0VMRg[EI]B/
         $pe = /['"]TV(qQ|pQ|oA|qA)AA/
@@ -364,8 +364,8 @@ rule fim_php_command_exec_register_globals_shell
         $as1 = "= $"
         $as2 = "='"
         $as3 = "= '"
-        $as4 = "=\""
-        $as5 = "= \""
+        $as4 = /[\w\])]="/
+        $as5 = /[\w\])] = "/
         $as6 = "=@"
         $as7 = "= @"
         $as8 = "=array"

@@ -154,7 +154,7 @@ rule fim_php_obfuscation_eval_of_decoded_string
         severity = "high"
         looks_for = "eval(base64_decode(...)), eval(gzinflate(...)), eval($f(...))"
     strings:
-        $a = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        $a = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|htmlspecialchars_decode|html_entity_decode|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
         // assert() of a variable function is how frameworks write assertions: only decoders count there
         $s = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
     condition:
