@@ -432,3 +432,20 @@ rule fim_php_command_exec_udp_flooder
             filesize < 64KB and $udp and $loop and $w and $t and fim_php_command_exec_request_input_any
         ) and fim_php_command_exec_not_asset
 }
+
+rule fim_php_command_exec_launch_dropped_binary
+{
+    meta:
+        author = "fim project"
+        description = "The script makes a file executable and starts it from the current or a temporary directory in the background (./name ... &, nohup): a dropped binary (miner, bot, back-connect) is launched from the web root."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "chmod('apache2', 0744); exec('./apache2 > /dev/null &');"
+    strings:
+        $chmod = /\bchmod\s{0,5}\([^;]{1,120},\s{0,5}0?7[0-7][0-7]\s{0,3}\)/ nocase
+        $run = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"](nohup\s{1,3})?(\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[\w.-]{1,40}[^'"\n]{0,80}&\s{0,3}['"]/ nocase
+    condition:
+        (
+            filesize < 256KB and $chmod and $run
+        ) and fim_php_command_exec_not_asset
+}

@@ -734,3 +734,17 @@ rule fim_php_obfuscation_globals_indirection
     condition:
         #a >= 5
 }
+
+rule fim_php_obfuscation_nibble_table_decoder
+{
+    meta:
+        author = "fim project"
+        description = "A payload is decoded two symbols at a time through a lookup table of sixteen entries (chr(($h[$a] << 4) + $h[$b])) and then evaluated or called: a packer that keeps its payload in punctuation-only text."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "for (...) { if ($o < 16) $h[$e[$o]] = $o; else $d .= chr(($h[$e[$o]] << 4) + $h[$e[++$o]]); } eval($d);"
+    strings:
+        $n = /chr\s{0,3}\(\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\]?\s{0,3}<<\s{0,3}4\s{0,3}\)\s{0,3}\+/ nocase
+    condition:
+        $n and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+}
