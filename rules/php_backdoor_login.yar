@@ -99,8 +99,12 @@ rule fim_php_backdoor_login_hardcoded_hash_gate
         looks_for = "md5($_POST['p']) == '5f4d...', sha1($_COOKIE[k]) === '...', password_verify($_GET[p], '$2y$...'), $auth_pass = '<md5>' + md5($_POST[..])"
     condition:
         (
-            fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
-        ) and fim_php_backdoor_login_not_asset
+            (
+                fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
+            ) and fim_php_backdoor_login_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_backdoor_login_gate_to_code_execution
@@ -116,6 +120,10 @@ rule fim_php_backdoor_login_gate_to_code_execution
         $v = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
     condition:
         (
-            (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
-        ) and fim_php_backdoor_login_not_asset
+            (
+                (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
+            ) and fim_php_backdoor_login_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

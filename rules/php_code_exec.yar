@@ -106,8 +106,12 @@ rule fim_php_code_exec_eval_request
         $b = /[^\w>:$.]assert\s{0,10}\(\s{0,10}@?(\(\s{0,5}string\s{0,5}\)\s{0,5})?(['"]\?>['"]\s{0,5}\.\s{0,5})?((stripslashes|trim|base64_decode|str_rot13|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|strrev|hex2bin|html_entity_decode|file_get_contents)\s{0,5}\(\s{0,5}@?){0,3}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]?php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
         (
-            $a or $b
-        ) and fim_php_code_exec_not_asset
+            (
+                $a or $b
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_eval_variable_in_small_script
@@ -125,8 +129,12 @@ rule fim_php_code_exec_eval_variable_in_small_script
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 6KB and $assign and any of ($sink*) and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 6KB and $assign and any of ($sink*) and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_request_called_as_function
@@ -142,8 +150,12 @@ rule fim_php_code_exec_request_called_as_function
         $b = /(getallheaders|apache_request_headers)\s{0,5}\(\s{0,5}\)\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\(/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_code_exec_not_asset
+            (
+                any of them
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_variable_function_with_request
@@ -159,8 +171,12 @@ rule fim_php_code_exec_variable_function_with_request
         $b = /\$\{\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5}\}\s{0,5}\(/
     condition:
         (
-            $a or ($b and fim_php_code_exec_request_input)
-        ) and fim_php_code_exec_not_asset
+            (
+                $a or ($b and fim_php_code_exec_request_input)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_variable_function_in_small_script
@@ -181,8 +197,12 @@ rule fim_php_code_exec_variable_function_in_small_script
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4 or $call5) and not $closure and not $fn and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 3KB and $assign and (fim_php_code_exec_variable_call_with_variable_argument or $call4 or $call5) and not $closure and not $fn and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_small_script_eval_decoded_with_request
@@ -197,8 +217,12 @@ rule fim_php_code_exec_small_script_eval_decoded_with_request
         $a = /[^\w>:$.\\]@?(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|openssl_decrypt|mcrypt_decrypt|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
         (
-            filesize < 8KB and $a and fim_php_code_exec_request_input
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 8KB and $a and fim_php_code_exec_request_input
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_remote_code
@@ -218,8 +242,12 @@ rule fim_php_code_exec_remote_code
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            $eval or $inc or (filesize < 8KB and $fetch and any of ($evalvar*) and not $lic)
-        ) and fim_php_code_exec_not_asset
+            (
+                $eval or $inc or (filesize < 8KB and $fetch and any of ($evalvar*) and not $lic)
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_callback_from_request
@@ -237,8 +265,12 @@ rule fim_php_code_exec_callback_from_request
         $later = /\b(array_filter|array_walk(_recursive)?|usort|uasort|uksort|array_reduce|iterator_apply|preg_replace_callback|mb_ereg_replace_callback|array_udiff|array_uintersect|array_diff_ukey|array_intersect_ukey|array_diff_uassoc|array_intersect_uassoc)\s{0,10}\([^,;{}()]{1,100},\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders\s{0,5}\()/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_code_exec_not_asset
+            (
+                any of them
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_callback_dangerous_function
@@ -255,8 +287,12 @@ rule fim_php_code_exec_callback_dangerous_function
         $filter = /FILTER_CALLBACK[^;]{0,150}['"]options['"]\s{0,5}=>\s{0,5}(['"](assert|system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)['"]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[)/ nocase
     condition:
         (
-            ($first or $later or $filter) and fim_php_code_exec_request_input
-        ) and fim_php_code_exec_not_asset
+            (
+                ($first or $later or $filter) and fim_php_code_exec_request_input
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier
@@ -272,8 +308,12 @@ rule fim_php_code_exec_preg_replace_eval_modifier
         $mb = /\bmb_e?regi?_replace\s{0,10}\([^;{}]{0,200},\s{0,10}['"][imxsplnb]{0,6}e[imxsplnb]{0,6}['"]\s{0,10}\)/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_code_exec_not_asset
+            (
+                any of them
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier_hidden_code
@@ -288,8 +328,12 @@ rule fim_php_code_exec_preg_replace_eval_modifier_hidden_code
         $a = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},\s{0,10}['"](\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'"\n]{0,60}(eval|assert|base64_decode|gzinflate|gzuncompress|str_rot13|system|passthru|shell_exec|exec|create_function)\s{0,5}\()/ nocase
     condition:
         (
-            $a
-        ) and fim_php_code_exec_not_asset
+            (
+                $a
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_preg_replace_eval_modifier_request
@@ -306,9 +350,13 @@ rule fim_php_code_exec_preg_replace_eval_modifier_request
         $pattern = /\b(preg_replace|preg_filter|mb_ereg_replace)\s{0,10}\(\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|(base64_decode|urldecode|stripslashes)\s{0,5}\(\s{0,5}\$_(GET|POST|REQUEST|COOKIE))/ nocase
     condition:
         (
-            fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
-            and ($direct or $pattern or filesize < 4KB)
-        ) and fim_php_code_exec_not_asset
+            (
+                fim_php_code_exec_preg_replace_eval_modifier and fim_php_code_exec_request_input
+                and ($direct or $pattern or filesize < 4KB)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 
@@ -324,8 +372,12 @@ rule fim_php_code_exec_create_function_request
         $a = /\bcreate_function\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|['"]php:\/\/input|getallheaders|apache_request_headers)/ nocase
     condition:
         (
-            $a
-        ) and fim_php_code_exec_not_asset
+            (
+                $a
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_include_data_uri
@@ -340,8 +392,12 @@ rule fim_php_code_exec_include_data_uri
         $data = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"]data:/ nocase
     condition:
         (
-            $data
-        ) and fim_php_code_exec_not_asset
+            (
+                $data
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_include_uploaded_file
@@ -357,8 +413,12 @@ rule fim_php_code_exec_include_uploaded_file
         $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?\$[a-zA-Z_\x7f-\xff]/ nocase
     condition:
         (
-            filesize < 8KB and $tmp and $inc
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 8KB and $tmp and $inc
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_include_request_or_stream
@@ -374,8 +434,12 @@ rule fim_php_code_exec_include_request_or_stream
         $input = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](php:\/\/input|php:\/\/filter[^'"]{0,80}resource=(data:|php:\/\/input))/ nocase
     condition:
         (
-            $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
-        ) and fim_php_code_exec_not_asset
+            (
+                $req or $input or (fim_php_code_exec_include_data_uri and fim_php_code_exec_request_input)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_include_hidden_file
@@ -393,9 +457,13 @@ rule fim_php_code_exec_include_hidden_file
         $esc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}"[^"\n]{0,100}(\\x[0-9a-fA-F]{2}|\\[0-7]{3})/ nocase
     condition:
         (
-            $php and ($ext or $esc or $tmp)
-            and not (extension == ".js" or extension == ".mjs" or extension == ".twig" or extension == ".md" or extension == ".vue")
-        ) and fim_php_code_exec_not_asset
+            (
+                $php and ($ext or $esc or $tmp)
+                and not (extension == ".js" or extension == ".mjs" or extension == ".twig" or extension == ".md" or extension == ".vue")
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_extract_request_then_call
@@ -410,8 +478,12 @@ rule fim_php_code_exec_extract_request_then_call
         $ex = /\b(extract\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\b|parse_str\s{0,10}\(\s{0,10}(\$_SERVER\s{0,5}\[\s{0,5}['"]QUERY_STRING['"]\s{0,5}\]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input['"]\s{0,5}\))\s{0,5}\))/ nocase
     condition:
         (
-            filesize < 32KB and $ex and fim_php_code_exec_variable_call
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 32KB and $ex and fim_php_code_exec_variable_call
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_computed_callback
@@ -431,8 +503,12 @@ rule fim_php_code_exec_computed_callback
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_request_into_object_then_magic_call
@@ -450,8 +526,12 @@ rule fim_php_code_exec_request_into_object_then_magic_call
         $cuf = /\bcall_user_func(_array)?\s{0,5}\(\s{0,5}\$this->/ nocase
     condition:
         (
-            filesize < 16KB and $prop and $magic and ($call or $cuf)
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 16KB and $prop and $magic and ($call or $cuf)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_expression_called_with_request
@@ -467,8 +547,12 @@ rule fim_php_code_exec_expression_called_with_request
         $b = /['"]\s{0,3}\)\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
     condition:
         (
-            any of them
-        ) and fim_php_code_exec_not_asset
+            (
+                any of them
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_reflection_invoke_request
@@ -484,8 +568,12 @@ rule fim_php_code_exec_reflection_invoke_request
         $inv = /->\s{0,3}invoke(Args)?\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 8KB and $new and $inv and fim_php_code_exec_request_input
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_eval_interpolated_string
@@ -502,8 +590,12 @@ rule fim_php_code_exec_eval_interpolated_string
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 8KB and any of ($a, $b) and fim_php_code_exec_request_input and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 8KB and any of ($a, $b) and fim_php_code_exec_request_input and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_code_wrapper_called_with_request
@@ -520,8 +612,12 @@ rule fim_php_code_exec_code_wrapper_called_with_request
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 16KB and $wrap and $call and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 16KB and $wrap and $call and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_element_called_with_request
@@ -539,8 +635,12 @@ rule fim_php_code_exec_element_called_with_request
         $elem1 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,30}\]\s{0,3}\(\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
     condition:
         (
-            (filesize < 64KB and ($elem or $var)) or ($elem1 and $named)
-        ) and fim_php_code_exec_not_asset
+            (
+                (filesize < 64KB and ($elem or $var)) or ($elem1 and $named)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_encrypted_agent
@@ -563,8 +663,12 @@ rule fim_php_code_exec_encrypted_agent
         $s4 = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"]['"]/ nocase
     condition:
         (
-            filesize < 32KB and any of ($in*) and any of ($d*) and any of ($s*)
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 32KB and any of ($in*) and any of ($d*) and any of ($s*)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_xslt_php_function
@@ -581,8 +685,12 @@ rule fim_php_code_exec_xslt_php_function
         $load = /->\s{0,3}(loadXML|load)\s{0,5}\(\s{0,5}(\$_(GET|POST|REQUEST|COOKIE)|base64_decode\s{0,3}\(\s{0,3}\$_|file_get_contents\s{0,3}\(\s{0,3}['"]php:\/\/input)/ nocase
     condition:
         (
-            $pf or ($reg and $load)
-        ) and fim_php_code_exec_not_asset
+            (
+                $pf or ($reg and $load)
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_perl_extension_eval
@@ -598,8 +706,12 @@ rule fim_php_code_exec_perl_extension_eval
         $ev = /->\s{0,3}eval\s{0,5}\(/ nocase
     condition:
         (
-            $new and $ev
-        ) and fim_php_code_exec_not_asset
+            (
+                $new and $ev
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_dangerous_name_in_callback_variable
@@ -615,8 +727,12 @@ rule fim_php_code_exec_dangerous_name_in_callback_variable
         $cb = /\b(ob_start|array_map|array_filter|array_walk|call_user_func(_array)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|array_reduce|forward_static_call(_array)?)\s{0,5}\([^;{]{0,100}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,)]/ nocase
     condition:
         (
-            filesize < 16KB and $name and $cb and fim_php_code_exec_request_input
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 16KB and $name and $cb and fim_php_code_exec_request_input
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_small_script_dynamic_code
@@ -636,8 +752,12 @@ rule fim_php_code_exec_small_script_dynamic_code
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 2KB and $assign and ($cf or ($inc and $direct and not $check)) and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 2KB and $assign and ($cf or ($inc and $direct and not $check)) and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_preg_replace_decoded_pattern
@@ -652,8 +772,12 @@ rule fim_php_code_exec_preg_replace_decoded_pattern
         $a = /\bpreg_replace\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|pack|urldecode)\s{0,5}\(/ nocase
     condition:
         (
-            $a
-        ) and fim_php_code_exec_not_asset
+            (
+                $a
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_stream_wrapper_commands
@@ -672,8 +796,12 @@ rule fim_php_code_exec_stream_wrapper_commands
         $esc = /escapeshell(arg|cmd)|Shell::escape|EscapeShellArg/ nocase
     condition:
         (
-            filesize < 64KB and $reg and $open and $sink and not $esc
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 64KB and $reg and $open and $sink and not $esc
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_code_exec_fetched_code_evaluated
@@ -692,8 +820,12 @@ rule fim_php_code_exec_fetched_code_evaluated
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 128KB and any of ($fetch*) and $ev and not $lic
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 128KB and any of ($fetch*) and $ev and not $lic
+            ) and fim_php_code_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_code_exec_eval_variable_tiny_script
@@ -708,6 +840,10 @@ rule fim_php_code_exec_eval_variable_tiny_script
         $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
     condition:
         (
-            filesize < 1KB and $ev and fim_php_code_exec_request_input
-        ) and fim_php_code_exec_not_asset
+            (
+                filesize < 1KB and $ev and fim_php_code_exec_request_input
+            ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

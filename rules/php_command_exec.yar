@@ -63,8 +63,12 @@ rule fim_php_command_exec_request
         $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
         (
-            $a
-        ) and fim_php_command_exec_not_asset
+            (
+                $a
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_backtick_request
@@ -80,8 +84,12 @@ rule fim_php_command_exec_backtick_request
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            $a and $php
-        ) and fim_php_command_exec_not_asset
+            (
+                $a and $php
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_variable_in_small_script
@@ -101,8 +109,12 @@ rule fim_php_command_exec_variable_in_small_script
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 4KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 4KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+            ) and fim_php_command_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 rule fim_php_command_exec_variable_in_medium_script
 {
@@ -121,8 +133,12 @@ rule fim_php_command_exec_variable_in_medium_script
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
         (
-            filesize >= 4KB and filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize >= 4KB and filesize < 6KB and $php and $assign and ($sink or any of ($tick*)) and not $lic and not $esc
+            ) and fim_php_command_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_command_exec_cmd_parameter
@@ -139,8 +155,12 @@ rule fim_php_command_exec_cmd_parameter
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            $p and $f and not $lic
-        ) and fim_php_command_exec_not_asset
+            (
+                $p and $f and not $lic
+            ) and fim_php_command_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_command_exec_interactive_shell
@@ -158,8 +178,12 @@ rule fim_php_command_exec_interactive_shell
         $redir = "2>&1"
     condition:
         (
-            filesize < 1MB and all of them
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 1MB and all of them
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_reverse_shell
@@ -179,8 +203,12 @@ rule fim_php_command_exec_reverse_shell
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            filesize < 2MB and $php and $sock and any of ($sh*) and $f
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 2MB and $php and $sock and any of ($sh*) and $f
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_ld_preload_bypass
@@ -196,8 +224,12 @@ rule fim_php_command_exec_ld_preload_bypass
         $imap = /imap_open\s{0,5}\([^;]{0,200}-oProxyCommand/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_command_exec_not_asset
+            (
+                any of them
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_wrapper_called_with_request
@@ -215,8 +247,12 @@ rule fim_php_command_exec_wrapper_called_with_request
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 64KB and $wrap and $call and not $lic and not $esc
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 64KB and $wrap and $call and not $lic and not $esc
+            ) and fim_php_command_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_command_exec_fallback_chain
@@ -237,8 +273,12 @@ rule fim_php_command_exec_fallback_chain
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            3 of ($f*) and not $lic
-        ) and fim_php_command_exec_not_asset
+            (
+                3 of ($f*) and not $lic
+            ) and fim_php_command_exec_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_command_exec_com_shell
@@ -258,8 +298,12 @@ rule fim_php_command_exec_com_shell
         $run = /->\s{0,3}(exec|run|ShellExecute)\s{0,5}\(/ nocase
     condition:
         (
-            $com and $run and any of ($wsh, $app, $cmd, $split)
-        ) and fim_php_command_exec_not_asset
+            (
+                $com and $run and any of ($wsh, $app, $cmd, $split)
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_embedded_backconnect_source
@@ -282,8 +326,12 @@ rule fim_php_command_exec_embedded_backconnect_source
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 1MB and any of ($perl, $c, $elf, $elf2, $pe, $perl_text, $c_text) and $w
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 1MB and any of ($perl, $c, $elf, $elf2, $pe, $perl_text, $c_text) and $w
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_download_and_run
@@ -301,8 +349,12 @@ rule fim_php_command_exec_download_and_run
         $pipe = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"][^'"\n]{0,80}(wget|curl|lwp-download|fetch)\s[^'"\n:]{0,40}(http:\/\/)?[a-z0-9.-]{3,80}\/[^'"\n\s]{0,80}\s{0,3}\|\s{0,3}(perl|python|php|sh|bash)\b/ nocase
     condition:
         (
-            ($a and $tmp) or $pipe
-        ) and fim_php_command_exec_not_asset
+            (
+                ($a and $tmp) or $pipe
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_http_tunnel
@@ -322,8 +374,12 @@ rule fim_php_command_exec_http_tunnel
         $sock = /\b(fsockopen|pfsockopen|stream_socket_client|socket_connect|socket_create)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 256KB and $sock and ((2 of ($c*) and ($h or $c2)) or ($h and 1 of ($c*)))
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 256KB and $sock and ((2 of ($c*) and ($h or $c2)) or ($h and 1 of ($c*)))
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_socket_bound_shell
@@ -344,8 +400,12 @@ rule fim_php_command_exec_socket_bound_shell
         $vc = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}/
     condition:
         (
-            filesize < 256KB and $sh and ((($desc or $desc2) and $po) or (($name or $split) and $vc))
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 256KB and $sh and ((($desc or $desc2) and $po) or (($name or $split) and $vc))
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_register_globals_shell
@@ -377,8 +437,12 @@ rule fim_php_command_exec_register_globals_shell
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            $php and ($sink or $tick) and (($old) or (filesize < 1KB and not any of ($as*) and not $fn and not $sg))
-        ) and fim_php_command_exec_not_asset
+            (
+                $php and ($sink or $tick) and (($old) or (filesize < 1KB and not any of ($as*) and not $fn and not $sg))
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_decoded_command
@@ -393,8 +457,12 @@ rule fim_php_command_exec_decoded_command
         $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|convert_uudecode)\s{0,5}\(/ nocase
     condition:
         (
-            $a
-        ) and fim_php_command_exec_not_asset
+            (
+                $a
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_request_values_by_position
@@ -410,8 +478,12 @@ rule fim_php_command_exec_request_values_by_position
         $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(\s{0,5}[^)]{0,40}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]/ nocase
     condition:
         (
-            filesize < 64KB and $vals and $sink
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 64KB and $vals and $sink
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_udp_flooder
@@ -429,8 +501,12 @@ rule fim_php_command_exec_udp_flooder
         $t = /\b(time|microtime)\s{0,3}\(/ nocase
     condition:
         (
-            filesize < 64KB and $udp and $loop and $w and $t and fim_php_command_exec_request_input_any
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 64KB and $udp and $loop and $w and $t and fim_php_command_exec_request_input_any
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_command_exec_launch_dropped_binary
@@ -446,6 +522,10 @@ rule fim_php_command_exec_launch_dropped_binary
         $run = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"](nohup\s{1,3})?(\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[\w.-]{1,40}[^'"\n]{0,80}&\s{0,3}['"]/ nocase
     condition:
         (
-            filesize < 256KB and $chmod and $run
-        ) and fim_php_command_exec_not_asset
+            (
+                filesize < 256KB and $chmod and $run
+            ) and fim_php_command_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

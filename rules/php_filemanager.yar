@@ -69,7 +69,11 @@ rule fim_php_filemanager_shell_ui
         $x4 = /echo ?`[^`\n]{1,100}`/
         $x5 = /\(`[^`\n]{1,100}`/
     condition:
-        fim_php_filemanager_indicators and 3 of ($i*) and 2 of ($f*) and any of ($x*)
+        (
+            fim_php_filemanager_indicators and 3 of ($i*) and 2 of ($f*) and any of ($x*)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_self_deleting_tool
@@ -90,8 +94,12 @@ rule fim_php_filemanager_self_deleting_tool
         $f4 = /\bfile_put_contents\s{0,3}\(/ nocase
         $f5 = /\brename\s{0,3}\(/ nocase
     condition:
-        $self and $r and ($x or 2 of ($f*))
-        and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        (
+            $self and $r and ($x or 2 of ($f*))
+            and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_recon_and_exec
@@ -122,8 +130,12 @@ rule fim_php_filemanager_recon_and_exec
         $x6 = /[^\w>:$.\\]exec\s{0,3}\(/ nocase
         $r = /\$_(GET|POST|REQUEST|COOKIE)\b/
     condition:
-        $r and 4 of ($i*) and 2 of ($x*) and fim_php_filemanager_indicators
-        and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        (
+            $r and 4 of ($i*) and 2 of ($x*) and fim_php_filemanager_indicators
+            and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_file_browser
@@ -155,7 +167,11 @@ rule fim_php_filemanager_file_browser
         $direct = /\b(unlink|rmdir|rename|chmod|scandir|opendir|file_put_contents|fopen|copy|file_get_contents|readfile|highlight_file|show_source)\s{0,3}\(\s{0,3}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[|base64_decode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE)|urldecode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE))/ nocase
         $pathvar = /\$(path|dir|folder|cwd|d|p|curdir|cdir|current_?dir|location|loc|target|file|f)\s{0,3}=[^;\n]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
     condition:
-        fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*) and ($direct or $pathvar)
+        (
+            fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*) and ($direct or $pathvar)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_single_file_db_admin
@@ -180,7 +196,11 @@ rule fim_php_filemanager_single_file_db_admin
         $r = /\$_(GET|POST|REQUEST)\b/
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        filesize > 100KB and $php in (0..1024) and $r and $ta and 3 of ($d*) and 2 of ($q*)
+        (
+            filesize > 100KB and $php in (0..1024) and $r and $ta and 3 of ($d*) and 2 of ($q*)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_wso_action_dispatch
@@ -195,7 +215,11 @@ rule fim_php_filemanager_wso_action_dispatch
         $d = /['"]action['"]\s{0,3}\.\s{0,3}\$_(POST|GET|REQUEST|COOKIE)\s{0,3}\[/ nocase
         $fm = /\$default_action\s{0,3}=\s{0,3}['"]FilesMan['"]/ nocase
     condition:
-        any of them
+        (
+            any of them
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_php_self_shell
@@ -211,7 +235,11 @@ rule fim_php_filemanager_php_self_shell
         $file = /\b(unlink|rmdir|fwrite|fputs|chmod|rename|copy)\s{0,5}\(/ nocase
         $cmd = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(/ nocase
     condition:
-        filesize < 512KB and $self and $file and $cmd
+        (
+            filesize < 512KB and $self and $file and $cmd
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_client_payload_markers
@@ -226,7 +254,11 @@ rule fim_php_filemanager_client_payload_markers
         $start = /(echo|print)\s{0,3}\(?\s{0,3}['"]->\|['"]/ nocase
         $end = /['"]\|<-['"]/
     condition:
-        $start and $end
+        (
+            $start and $end
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_mass_defacer
@@ -244,5 +276,9 @@ rule fim_php_filemanager_mass_defacer
         $req = /\$_(GET|POST|REQUEST)\s{0,3}\[\s{0,3}['"]?(path|dir|folder|root|file|index|code|content|url|deface)['"]?\s{0,3}\]/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        filesize < 64KB and $idx and $walk and $w and $req and not $lic
+        (
+            filesize < 64KB and $idx and $walk and $w and $req and not $lic
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }

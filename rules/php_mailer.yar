@@ -50,8 +50,12 @@ rule fim_php_mailer_request_recipient_list
         $loop = /\b(foreach|while|for)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 512KB and any of ($list*) and $mail and $loop
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 512KB and any of ($list*) and $mail and $loop
+            ) and fim_php_mailer_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_mailer_open_relay
@@ -66,8 +70,12 @@ rule fim_php_mailer_open_relay
         $a = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?(stripslashes\s{0,5}\(\s{0,5}|trim\s{0,5}\(\s{0,5}|urldecode\s{0,5}\(\s{0,5}|base64_decode\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,200},[^;{}]{0,100}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
     condition:
         (
-            $a
-        ) and fim_php_mailer_not_asset
+            (
+                $a
+            ) and fim_php_mailer_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_mailer_spam_tool_ui
@@ -93,8 +101,12 @@ rule fim_php_mailer_spam_tool_ui
         $s8 = /set_time_limit\s{0,5}\(\s{0,5}0\s{0,5}\)/ nocase
     condition:
         (
-            filesize < 512KB and $mail and $loop and $req and ($hdr or 3 of ($s*))
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 512KB and $mail and $loop and $req and ($hdr or 3 of ($s*))
+            ) and fim_php_mailer_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_mailer_decoded_request_into_mail
@@ -113,8 +125,12 @@ rule fim_php_mailer_decoded_request_into_mail
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
         (
-            filesize < 512KB and ($dec or $loop) and ($mail or $smtp) and not $class
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 512KB and ($dec or $loop) and ($mail or $smtp) and not $class
+            ) and fim_php_mailer_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_mailer_hidden_sender_script
@@ -131,8 +147,12 @@ rule fim_php_mailer_hidden_sender_script
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
         (
-            $x and $mail and not $class
-        ) and fim_php_mailer_not_asset
+            (
+                $x and $mail and not $class
+            ) and fim_php_mailer_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_mailer_request_recipient_variable
@@ -150,8 +170,12 @@ rule fim_php_mailer_request_recipient_variable
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
         (
-            filesize < 512KB and $assign and $mail and not $val and not $class
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 512KB and $assign and $mail and not $val and not $class
+            ) and fim_php_mailer_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_mailer_recon_report
@@ -174,8 +198,12 @@ rule fim_php_mailer_recon_report
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
-            filesize < 64KB and $addr and $mail and any of ($r*) and not $class and not $lic
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 64KB and $addr and $mail and any of ($r*) and not $class and not $lic
+            ) and fim_php_mailer_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_mailer_phishing_harvester
@@ -195,6 +223,10 @@ rule fim_php_mailer_phishing_harvester
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 256KB and 2 of ($c*) and ($mail or $w)
-        ) and fim_php_mailer_not_asset
+            (
+                filesize < 256KB and 2 of ($c*) and ($mail or $w)
+            ) and fim_php_mailer_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

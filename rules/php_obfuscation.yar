@@ -159,8 +159,12 @@ rule fim_php_obfuscation_eval_of_decoded_string
         $s = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
     condition:
         (
-            $a or $s
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a or $s
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_eval_of_decoder_chain
@@ -175,8 +179,12 @@ rule fim_php_obfuscation_eval_of_decoder_chain
         $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
         (
-            $a
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_decoder_chain
@@ -191,8 +199,12 @@ rule fim_php_obfuscation_decoder_chain
         $a = /\b(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin)\s{0,10}\(/ nocase
     condition:
         (
-            $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_long_encoded_blob_with_sink
@@ -208,8 +220,12 @@ rule fim_php_obfuscation_long_encoded_blob_with_sink
         $hex = /(\\x[0-9a-fA-F]{2}){60}/
     condition:
         (
-            any of them and fim_php_obfuscation_code_sink
-        ) and fim_php_obfuscation_not_asset
+            (
+                any of them and fim_php_obfuscation_code_sink
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_escaped_function_name
@@ -267,8 +283,12 @@ rule fim_php_obfuscation_escaped_function_name
         $oct_globals = "\\107\\114\\117\\102\\101\\114\\123"
     condition:
         (
-            any of them
-        ) and fim_php_obfuscation_not_asset
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_split_function_name
@@ -302,8 +322,12 @@ rule fim_php_obfuscation_split_function_name
         $split_file_put_contents = /['"](f['\"]\s{0,3}\.\s{0,3}['\"]ile_put_contents|fi['\"]\s{0,3}\.\s{0,3}['\"]le_put_contents|fil['\"]\s{0,3}\.\s{0,3}['\"]e_put_contents|file['\"]\s{0,3}\.\s{0,3}['\"]_put_contents|file_['\"]\s{0,3}\.\s{0,3}['\"]put_contents|file_p['\"]\s{0,3}\.\s{0,3}['\"]ut_contents|file_pu['\"]\s{0,3}\.\s{0,3}['\"]t_contents|file_put['\"]\s{0,3}\.\s{0,3}['\"]_contents|file_put_['\"]\s{0,3}\.\s{0,3}['\"]contents|file_put_c['\"]\s{0,3}\.\s{0,3}['\"]ontents|file_put_co['\"]\s{0,3}\.\s{0,3}['\"]ntents|file_put_con['\"]\s{0,3}\.\s{0,3}['\"]tents|file_put_cont['\"]\s{0,3}\.\s{0,3}['\"]ents|file_put_conte['\"]\s{0,3}\.\s{0,3}['\"]nts|file_put_conten['\"]\s{0,3}\.\s{0,3}['\"]ts|file_put_content['\"]\s{0,3}\.\s{0,3}['\"]s)['"]/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_obfuscation_not_asset
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_encoded_function_name
@@ -320,8 +344,12 @@ rule fim_php_obfuscation_encoded_function_name
         $b64 = /base64_decode\s{0,5}\(\s{0,5}['"](ZXZhbA|YXNzZXJ0|c3lzdGVt|ZXhlYw|cGFzc3RocnU|c2hlbGxfZXhlYw|YmFzZTY0X2RlY29kZQ|Z3ppbmZsYXRl|Y3JlYXRlX2Z1bmN0aW9u|c3RyX3JvdDEz|cG9wZW4|cHJvY19vcGVu|Z3p1bmNvbXByZXNz)/
     condition:
         (
-            any of them
-        ) and fim_php_obfuscation_not_asset
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_superglobal_built_from_strings
@@ -340,8 +368,12 @@ rule fim_php_obfuscation_superglobal_built_from_strings
         $vv = /\$\$[a-zA-Z_\x7f-\xff]|\$\{\s{0,3}\$|\$GLOBALS\s{0,3}\[\s{0,3}\$/
     condition:
         (
-            $a or $b or $c or ($d and $vv)
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a or $b or $c or ($d and $vv)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_chr_chain
@@ -356,7 +388,11 @@ rule fim_php_obfuscation_chr_chain
         $a = /chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(/ nocase
         $hex = /chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)/ nocase
     condition:
-        ($a or $hex) and fim_php_obfuscation_not_asset
+        (
+            ($a or $hex) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_chr_chain_with_sink
@@ -369,8 +405,12 @@ rule fim_php_obfuscation_chr_chain_with_sink
         looks_for = "chr(..).chr(..)... + eval/assert/$f()"
     condition:
         (
-            fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
-        ) and fim_php_obfuscation_not_asset
+            (
+                fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_str_replace_function_name
@@ -385,8 +425,12 @@ rule fim_php_obfuscation_str_replace_function_name
         $a = /str_i?replace\s{0,5}\(\s{0,5}['"][^'"\n]{1,10}['"]\s{0,5},\s{0,5}(''|"")\s{0,5},\s{0,5}['"][a-zA-Z0-9_]{8,80}['"]\s{0,5}\)/ nocase
     condition:
         (
-            $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_variable_variable_call_with_request
@@ -402,7 +446,11 @@ rule fim_php_obfuscation_variable_variable_call_with_request
         $br = /\$\{[^}\n]{1,40}\}\s{0,5}\(/
         $gl = /\$GLOBALS\s{0,3}(\[[^\]\n]{1,60}\]\s{0,3}){1,3}\(/
     condition:
-        any of them and fim_php_obfuscation_request_input and fim_php_obfuscation_not_asset
+        (
+            any of them and fim_php_obfuscation_request_input and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_hex_escaped_letters_with_sink
@@ -417,8 +465,12 @@ rule fim_php_obfuscation_hex_escaped_letters_with_sink
         $a = /(\\x(4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA])){6}/
     condition:
         (
-            $a and fim_php_obfuscation_code_sink
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a and fim_php_obfuscation_code_sink
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_create_function_from_decoder
@@ -433,8 +485,12 @@ rule fim_php_obfuscation_create_function_from_decoder
         $a = /\bcreate_function\s{0,10}\(\s{0,10}['"][^'"\n]{0,40}['"]\s{0,10},\s{0,10}@?(gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|urldecode|rawurldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
         (
-            $a
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_goto_spaghetti
@@ -449,8 +505,12 @@ rule fim_php_obfuscation_goto_spaghetti
         $g = /\bgoto\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3};/ nocase
     condition:
         (
-            #g >= 30 and #g * 150 > filesize
-        ) and fim_php_obfuscation_not_asset
+            (
+                #g >= 30 and #g * 150 > filesize
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_goto_spaghetti_with_sink
@@ -463,8 +523,12 @@ rule fim_php_obfuscation_goto_spaghetti_with_sink
         looks_for = "30+ goto statements + eval/assert/$f()"
     condition:
         (
-            fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
-        ) and fim_php_obfuscation_not_asset
+            (
+                fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_high_entropy_with_eval
@@ -479,11 +543,15 @@ rule fim_php_obfuscation_high_entropy_with_eval
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            filesize > 2KB and filesize < 2MB and $php in (0..256)
-            and fim_php_obfuscation_code_sink
-            and math.entropy(0, filesize) >= 5.6
-            and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
-        ) and fim_php_obfuscation_not_asset
+            (
+                filesize > 2KB and filesize < 2MB and $php in (0..256)
+                and fim_php_obfuscation_code_sink
+                and math.entropy(0, filesize) >= 5.6
+                and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_tiny_fragment_concatenation
@@ -500,8 +568,12 @@ rule fim_php_obfuscation_tiny_fragment_concatenation
         $d1 = /[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"/
         $d2 = /[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}"/
     condition:
-        any of them and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            any of them and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_xor_string_building
@@ -518,8 +590,12 @@ rule fim_php_obfuscation_xor_string_building
         $x3 = /['"][^'"\n,\s]{1,12}' \^ '[^'"\n,\s]{1,12}['"]/
         $x4 = /['"][^'"\n,\s]{1,12}" \^ "[^'"\n,\s]{1,12}['"]/
     condition:
-        #x1 + #x2 + #x3 + #x4 >= 2 and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            #x1 + #x2 + #x3 + #x4 >= 2 and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_underscore_variables
@@ -535,8 +611,12 @@ rule fim_php_obfuscation_underscore_variables
         $call = /\$_{1,8}\s{0,3}\(/
     condition:
         (
-            #u >= 8 and $call and filesize < 64KB
-        ) and fim_php_obfuscation_not_asset
+            (
+                #u >= 8 and $call and filesize < 64KB
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_many_escaped_letters
@@ -550,8 +630,12 @@ rule fim_php_obfuscation_many_escaped_letters
     strings:
         $e = /\\x[4-7][0-9a-fA-F]/
     condition:
-        #e >= 30 and filesize < 64KB and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or (fim_php_obfuscation_variable_call and fim_php_obfuscation_request_input))
+        (
+            #e >= 30 and filesize < 64KB and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or (fim_php_obfuscation_variable_call and fim_php_obfuscation_request_input))
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_scrambled_variable_names
@@ -566,8 +650,12 @@ rule fim_php_obfuscation_scrambled_variable_names
         $o = /\$O[O0]{4,11}[^\w\x7f-\xff]/
         $l = /\$(l1|lI|ll|I1|Il|II)[lI1]{3,10}[^\w\x7f-\xff]/
     condition:
-        (#o >= 10 or #l >= 10) and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            (#o >= 10 or #l >= 10) and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_decoded_literal_evaluated
@@ -584,8 +672,12 @@ rule fim_php_obfuscation_decoded_literal_evaluated
         $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
     condition:
         (
-            filesize < 16KB and $dec and any of ($sink*)
-        ) and fim_php_obfuscation_not_asset
+            (
+                filesize < 16KB and $dec and any of ($sink*)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_decoder_names_in_variables
@@ -601,8 +693,12 @@ rule fim_php_obfuscation_decoder_names_in_variables
         $nest = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(/
     condition:
         (
-            #n1 >= 2 and $nest
-        ) and fim_php_obfuscation_not_asset
+            (
+                #n1 >= 2 and $nest
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_nested_variable_calls_on_blob
@@ -617,8 +713,12 @@ rule fim_php_obfuscation_nested_variable_calls_on_blob
         $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3})?['"][A-Za-z0-9+\/=\r\n]{200}/
     condition:
         (
-            $a
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_indexed_character_assembly
@@ -634,8 +734,12 @@ rule fim_php_obfuscation_indexed_character_assembly
         $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
     condition:
         (
-            #a + #b >= 4 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
-        ) and fim_php_obfuscation_not_asset
+            (
+                #a + #b >= 4 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_hex_encoded_php
@@ -652,8 +756,12 @@ rule fim_php_obfuscation_hex_encoded_php
         $w = /\b(file_put_contents|fwrite|fputs)\s{0,5}\(/ nocase
     condition:
         (
-            $php or ($hex and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call or $w))
-        ) and fim_php_obfuscation_not_asset
+            (
+                $php or ($hex and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call or $w))
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_encoded_code
@@ -665,8 +773,12 @@ rule fim_php_obfuscation_encoded_code
         severity = "low"
         looks_for = "ionCube/SourceGuardian loader stubs; /** @package X */ eval(base64_decode('...')) alone"
     condition:
-        // not via fim_php_obfuscation_not_asset: that helper excludes exactly these files from the other rules
-        fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
+        (
+            // not via fim_php_obfuscation_not_asset: that helper excludes exactly these files from the other rules
+            fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_char_function_in_variable
@@ -682,8 +794,12 @@ rule fim_php_obfuscation_char_function_in_variable
         $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
     condition:
         (
-            ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
-        ) and fim_php_obfuscation_not_asset
+            (
+                ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_dynamic_superglobal_call
@@ -700,8 +816,12 @@ rule fim_php_obfuscation_dynamic_superglobal_call
         $read = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[/
     condition:
         (
-            $call or $vv or ($read and fim_php_obfuscation_code_sink)
-        ) and fim_php_obfuscation_not_asset
+            (
+                $call or $vv or ($read and fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_embedded_base64_php
@@ -717,8 +837,12 @@ rule fim_php_obfuscation_embedded_base64_php
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            $a and $php
-        ) and fim_php_obfuscation_not_asset
+            (
+                $a and $php
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_globals_indirection
@@ -732,7 +856,11 @@ rule fim_php_obfuscation_globals_indirection
     strings:
         $a = /\$\{\s{0,3}\$\{\s{0,3}['"]GLOBALS['"]\s{0,3}\}\s{0,3}\[/
     condition:
-        #a >= 5
+        (
+            #a >= 5
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_nibble_table_decoder
@@ -746,5 +874,9 @@ rule fim_php_obfuscation_nibble_table_decoder
     strings:
         $n = /chr\s{0,3}\(\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\]?\s{0,3}<<\s{0,3}4\s{0,3}\)\s{0,3}\+/ nocase
     condition:
-        $n and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            $n and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }

@@ -55,7 +55,11 @@ rule fim_php_seo_doorway_proxy
         $echo = /(echo|print)\s{0,3}\(?\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)?\s{0,3}(;|\.)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
-        filesize < 256KB and $param and $srv and $echo and fim_php_seo_remote_fetch and not $lic and fim_php_seo_not_asset
+        (
+            filesize < 256KB and $param and $srv and $echo and fim_php_seo_remote_fetch and not $lic and fim_php_seo_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_seo_beacon_to_ip
@@ -69,7 +73,11 @@ rule fim_php_seo_beacon_to_ip
     strings:
         $a = /\b(file_get_contents|file|fopen|curl_init|readfile)\s{0,5}\(\s{0,5}['"]https?:\/\/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}[:\/][^'"\n]{0,120}['"]\s{0,3}\.\s{0,3}(urlencode\s{0,3}\(\s{0,3})?\$_SERVER\s{0,3}\[\s{0,3}['"](HTTP_HOST|SERVER_NAME|REQUEST_URI)/ nocase
     condition:
-        $a and fim_php_seo_not_asset
+        (
+            $a and fim_php_seo_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_seo_crawler_cloaking
@@ -89,6 +97,10 @@ rule fim_php_seo_crawler_cloaking
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
         $list = /(BOTS?_LIST|bot_list|user_agents|robots)\s{0,3}=\s{0,3}(array\s{0,3}\(|\[)/ nocase
     condition:
-        filesize < 128KB and $bots and $ua and (($echo and fim_php_seo_remote_fetch) or $loc or $js)
-        and not $lic and not $list and fim_php_seo_not_asset
+        (
+            filesize < 128KB and $bots and $ua and (($echo and fim_php_seo_remote_fetch) or $loc or $js)
+            and not $lic and not $list and fim_php_seo_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }

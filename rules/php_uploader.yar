@@ -61,8 +61,12 @@ rule fim_php_uploader_client_chosen_name
         $mv_name = /\b(move_uploaded_file|copy|rename)\s{0,10}\(\s{0,10}@?\$_FILES\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\[\s{0,5}['"]tmp_name['"]\s{0,5}\]\s{0,5},[^;{}]{0,150}(\$_FILES\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\[\s{0,5}['"]name['"]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[)/ nocase
     condition:
         (
-            $mv_name
-        ) and fim_php_uploader_not_asset
+            (
+                $mv_name
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_small_unvalidated
@@ -81,8 +85,12 @@ rule fim_php_uploader_small_unvalidated
         $v3 = /\bstrtolower\s{0,5}\(\s{0,5}(pathinfo|substr|strrchr|end)/ nocase
     condition:
         (
-            filesize < 4KB and $files and $mv and not any of ($v*)
-        ) and fim_php_uploader_not_asset
+            (
+                filesize < 4KB and $files and $mv and not any of ($v*)
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_write_request_named_file
@@ -98,8 +106,12 @@ rule fim_php_uploader_write_request_named_file
         $fopen = /\bfopen\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,100},\s{0,10}['"][wax]\+?[bt]?['"]/ nocase
     condition:
         (
-            any of them
-        ) and fim_php_uploader_not_asset
+            (
+                any of them
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_write_request_content
@@ -114,8 +126,12 @@ rule fim_php_uploader_write_request_content
         $a = /\b(file_put_contents|fwrite|fputs)\s{0,10}\([^;{}]{1,120},\s{0,10}@?((base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|urldecode|stripslashes)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders)/ nocase
     condition:
         (
-            filesize < 8KB and $a
-        ) and fim_php_uploader_not_asset
+            (
+                filesize < 8KB and $a
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_remote_fetch_to_disk
@@ -135,9 +151,13 @@ rule fim_php_uploader_remote_fetch_to_disk
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
-            $php and ($nested or $copy or (filesize < 8KB and $fetch and $write and $php_target))
-            and not (extension == ".md" or extension == ".rst" or extension == ".txt" or extension == ".html" or extension == ".htm" or extension == ".js" or extension == ".json")
-        ) and fim_php_uploader_not_asset
+            (
+                $php and ($nested or $copy or (filesize < 8KB and $fetch and $write and $php_target))
+                and not (extension == ".md" or extension == ".rst" or extension == ".txt" or extension == ".html" or extension == ".htm" or extension == ".js" or extension == ".json")
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_drops_php_code
@@ -153,6 +173,10 @@ rule fim_php_uploader_drops_php_code
         $write = /\b(file_put_contents|fwrite|fputs)\s{0,10}\(/ nocase
     condition:
         (
-            $b64php and $write
-        ) and fim_php_uploader_not_asset
+            (
+                $b64php and $write
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

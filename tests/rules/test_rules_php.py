@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rulekit import match_bytes
 
 SOURCES = [
     "$_GET['c']",
@@ -399,3 +400,37 @@ def test_developer_tool_phar_is_not_flagged(match_data):
         f'__HALT_COMPILER(); ?>\n$c = eval(base64_decode($x)); "{blob}" {"QUJD" * 150}\n'
     )
     assert match_data(code, "/home/dev/bin/tool.phar") == []
+
+
+# -- layers of the unpacking stage (externals layer / chain / has_code_view) ---------------------
+
+
+def test_eval_of_request_inside_a_comment_is_left_to_the_comment_stripped_view(rules):
+    stored = "<?php\n/* old example: eval($_POST['x']); */\necho 'hello';\n"
+    stripped = "<?php\n\necho 'hello';\n"
+    path = "/var/www/html/hello.php"
+    assert "php_code_exec" in families(match_bytes(rules, stored.encode(), path))
+    assert match_bytes(rules, stored.encode(), path, has_code_view=True) == []
+    assert match_bytes(rules, stripped.encode(), path, layer=1, chain="strip-comments") == []
+
+
+def test_eval_of_request_in_code_still_fires_on_the_comment_stripped_view(rules):
+    code = "<?php\n// tool\neval($_POST['x']);\n"
+    stripped = "<?php\n\neval($_POST['x']);\n"
+    path = "/var/www/html/t.php"
+    assert match_bytes(rules, code.encode(), path, has_code_view=True) == []
+    view = match_bytes(rules, stripped.encode(), path, layer=1, chain="strip-comments")
+    assert "php_code_exec" in families(view, "critical")
+
+
+def test_vendor_header_is_not_lost_on_the_comment_stripped_view(rules, rank):
+    blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 12
+    stripped = f"<?php\n\neval(base64_decode('{blob}'));\n"
+    view = match_bytes(rules, stripped.encode(), "/var/www/html/x.php", layer=1, chain="strip-comments")
+    assert worst(view, rank) >= rank("medium")
+
+
+def test_decoded_layer_is_matched_like_a_file(rules):
+    inner = b"<?php system($_GET['c']); ?>"
+    got = match_bytes(rules, inner, "/var/www/html/x.php", layer=2, chain="base64>gzinflate")
+    assert "php_command_exec" in families(got, "critical")
