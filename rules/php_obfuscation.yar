@@ -880,3 +880,22 @@ rule fim_php_obfuscation_nibble_table_decoder
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
         and chain != "strip-comments"
 }
+
+rule fim_php_obfuscation_function_names_in_array
+{
+    meta:
+        author = "fim project"
+        description = "Function names (chr, ord, base64_decode, str_rot13, create_function...) are stored as values of an array (often an alias of $GLOBALS) and the functions are called through the array elements: an obfuscator that removes every direct call from the code."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$g['a1'] = 'chr'; $g['b2'] = 'ord'; $g['c3'] = 'base64_decode'; ... $g['a1'](101)"
+    strings:
+        $name = /\[\s{0,3}['"][\w\x7f-\xff]{1,20}['"]\s{0,3}\]\s{0,3}=\s{0,3}['"](chr|ord|define|base64_decode|str_rot13|gzinflate|gzuncompress|strrev|urldecode|rawurldecode|create_function|assert|eval|hex2bin|pack|implode|explode|str_replace|preg_replace|call_user_func|file_get_contents|fwrite|fopen)['"]\s{0,3};/ nocase
+        $call = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[['"][\w\x7f-\xff]{1,20}['"]\]\(/
+    condition:
+        (
+            #name >= 3 and #call >= 3
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
