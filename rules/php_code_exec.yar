@@ -498,13 +498,15 @@ rule fim_php_code_exec_computed_callback
         // the callback is a later argument: ", <computed> )"
         $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.|['"](assert|system|exec|passthru|shell_exec|create_function|eval|popen)['"]\s{0,3}\))/ nocase
         // the callback is the first argument
-        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)\s{0,3};)/ nocase
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.)/ nocase
+        // an output-buffer handler taken from a variable (shutdown and error handlers in variables are common)
+        $ob = /\bob_start\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)\s{0,3};/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
             (
-                filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method) and not $lic
+                filesize < 4KB and fim_php_code_exec_request_input and any of ($later, $first, $method, $ob) and not $lic
             ) and fim_php_code_exec_not_asset
         )
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
