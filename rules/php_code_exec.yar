@@ -498,7 +498,7 @@ rule fim_php_code_exec_computed_callback
         // the callback is a later argument: ", <computed> )"
         $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.|['"](assert|system|exec|passthru|shell_exec|create_function|eval|popen)['"]\s{0,3}\))/ nocase
         // the callback is the first argument
-        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.)/ nocase
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(,|==|\?)|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.)/ nocase
         // an output-buffer handler taken from a variable (shutdown and error handlers in variables are common)
         $ob = /\bob_start\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)\s{0,3};/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
@@ -589,11 +589,13 @@ rule fim_php_code_exec_eval_interpolated_string
     strings:
         $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}("[^"\n]{0,10}"\s{0,3}\.\s{0,3})?"[^"\n]{0,20}\{?\$[a-zA-Z_\x7f-\xff]/ nocase
         $b = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        // "?".">" keeps a closing tag out of the source: the evaluated text starts in HTML mode
+        $split = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}['"]\?['"]\s{0,3}\.\s{0,3}['"]>[^'"\n]{0,10}\{?\$/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
             (
-                filesize < 8KB and any of ($a, $b) and fim_php_code_exec_request_input and not $lic
+                filesize < 8KB and ((any of ($a, $b) and fim_php_code_exec_request_input) or $split) and not $lic
             ) and fim_php_code_exec_not_asset
         )
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
@@ -729,10 +731,11 @@ rule fim_php_code_exec_dangerous_name_in_callback_variable
     strings:
         $name = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}['"](assert|system|exec|passthru|shell_exec|popen|create_function|pcntl_exec)['"]\s{0,3};/ nocase
         $cb = /\b(ob_start|array_map|array_filter|array_walk|call_user_func(_array)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|array_reduce|forward_static_call(_array)?)\s{0,5}\([^;{]{0,100}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,)]/ nocase
+        $vcall = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\("[^"\n]{0,20}\$/
     condition:
         (
             (
-                filesize < 16KB and $name and $cb and fim_php_code_exec_request_input
+                filesize < 16KB and $name and ($cb or (filesize < 2KB and $vcall)) and fim_php_code_exec_request_input
             ) and fim_php_code_exec_not_asset
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
@@ -848,6 +851,26 @@ rule fim_php_code_exec_eval_variable_tiny_script
             (
                 filesize < 1KB and $ev and fim_php_code_exec_request_input
             ) and fim_php_code_exec_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_code_exec_socket_fed_eval
+{
+    meta:
+        author = "fim project"
+        description = "Code read from a network socket is evaluated (socket_read/fread from a socket, then eval): a reverse stager that pulls its payload from the attacker's listener."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "$s = socket_create(...); socket_connect($s, $ip, $port); $len = socket_read($s, 4); $b = socket_read($s, $len); eval($b);"
+    strings:
+        $sock = /\b(socket_create|fsockopen|pfsockopen|stream_socket_client)\s{0,5}\(/ nocase
+        $read = /\b(socket_read|socket_recv|fread|stream_get_contents|fgets)\s{0,5}\(/ nocase
+        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+    condition:
+        (
+            filesize < 16KB and $sock and $read and $ev
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
         and not has_code_view

@@ -295,11 +295,12 @@ rule fim_php_command_exec_com_shell
         $app = "Shell.Application" nocase
         $cmd = "cmd" nocase
         $split = /Scr['"]\s{0,3}\.\s{0,3}['"]ip/ nocase
+        $users = "Shell.Users" nocase
         $run = /->\s{0,3}(exec|run|ShellExecute)\s{0,5}\(/ nocase
     condition:
         (
             (
-                $com and $run and any of ($wsh, $app, $cmd, $split)
+                $com and (($run and any of ($wsh, $app, $cmd, $split)) or $users)
             ) and fim_php_command_exec_not_asset
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
