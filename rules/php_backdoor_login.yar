@@ -116,8 +116,8 @@ rule fim_php_backdoor_login_gate_to_code_execution
         severity = "critical"
         looks_for = "hash-of-request == literal + eval/assert/system/exec/include"
     strings:
-        $x = /[^\w>:$.\\](eval|assert|system|passthru|shell_exec|popen|proc_open|exec|create_function|include|require|include_once|require_once)\s{0,5}\(\s{0,5}@?(\$|base64_decode|gzinflate|str_rot13|stripslashes)/ nocase
-        $v = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
+        $x = /(^|[^\w>:$.\\])(eval|assert|system|passthru|shell_exec|popen|proc_open|exec|create_function|include|require|include_once|require_once)\s{0,5}\(\s{0,5}@?(\$|base64_decode|gzinflate|str_rot13|stripslashes)/ nocase
+        $v = /(^|[^\w>:$.\\])\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
     condition:
         (
             (

@@ -70,9 +70,9 @@ private rule fim_php_code_exec_variable_call_with_variable_argument
         severity = "low"
         looks_for = "$f($x), $f( $x), $f(@$x)"
     strings:
-        $c1 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\$/
-        $c2 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\( \$/
-        $c3 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(@\$/
+        $c1 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\$/
+        $c2 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\( \$/
+        $c3 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(@\$/
     condition:
         any of them
 }
@@ -86,9 +86,9 @@ private rule fim_php_code_exec_variable_call
         severity = "low"
         looks_for = "$f($x), $f('x'), $f(\"x\"), $f()"
     strings:
-        $c4 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\x27/
-        $c5 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\("/
-        $c6 = /[^\w>:$.\\]\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\)/
+        $c4 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\x27/
+        $c5 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\("/
+        $c6 = /(^|[^\w>:$.\\])\$\$?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}\(\)/
     condition:
         fim_php_code_exec_variable_call_with_variable_argument or any of them
 }
@@ -102,8 +102,8 @@ rule fim_php_code_exec_eval_request
         severity = "critical"
         looks_for = "eval( ... $_POST/$_GET/$_REQUEST/$_COOKIE/$_SERVER[HTTP_*]/php://input/getallheaders ... ), assert($_REQUEST[..]) / assert(base64_decode($_POST[..]))"
     strings:
-        $a = /[^\w>:$.]eval\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
-        $b = /[^\w>:$.]assert\s{0,10}\(\s{0,10}@?(\(\s{0,5}string\s{0,5}\)\s{0,5})?(['"]\?>['"]\s{0,5}\.\s{0,5})?((stripslashes|trim|base64_decode|str_rot13|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|strrev|hex2bin|html_entity_decode|file_get_contents)\s{0,5}\(\s{0,5}@?){0,3}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]?php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+        $a = /(^|[^\w>:$.])eval\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+        $b = /(^|[^\w>:$.])assert\s{0,10}\(\s{0,10}@?(\(\s{0,5}string\s{0,5}\)\s{0,5})?(['"]\?>['"]\s{0,5}\.\s{0,5})?((stripslashes|trim|base64_decode|str_rot13|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|strrev|hex2bin|html_entity_decode|file_get_contents)\s{0,5}\(\s{0,5}@?){0,3}(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]?php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
         (
             (
@@ -124,8 +124,8 @@ rule fim_php_code_exec_eval_variable_in_small_script
         looks_for = "small file, $v = <request input>; eval($v) / assert($v)"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $sink_e = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $sink_a = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -167,7 +167,7 @@ rule fim_php_code_exec_variable_function_with_request
         severity = "critical"
         looks_for = "$var( $_POST[...] ) with $var not being an object method"
     strings:
-        $a = /[^\w>:$.\\]\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
+        $a = /(^|[^\w>:$.\\])\$\$?\{?([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\}?\(\s{0,10}@?((stripslashes|trim|base64_decode|urldecode|rawurldecode|str_rot13|strrev|hex2bin)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE|FILES)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders|apache_request_headers)/
         $b = /\$\{\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5}\}\s{0,5}\(/
     condition:
         (
@@ -190,8 +190,8 @@ rule fim_php_code_exec_variable_function_in_small_script
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,60}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders|apache_request_headers|php:\/\/input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
         // a configured callable ($conf['hash']($pw)) is common; a numeric or nested element is not
-        $call4 = /[^\w>:$.\\]\$([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}(\[\s{0,3}\d{1,3}\s{0,3}\]|\[[^\]\n]{1,40}\]\s{0,3}\[[^\]\n]{1,40}\])\s{0,3}\(\$/
-        $call5 = /[^\w>:$.\\]\$_{1,3}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\(\$/
+        $call4 = /(^|[^\w>:$.\\])\$([a-zA-Z\x7f-\xff][\w\x7f-\xff]{0,30}|_[a-z0-9_\x7f-\xff][\w\x7f-\xff]{0,29}|_)\s{0,3}(\[\s{0,3}\d{1,3}\s{0,3}\]|\[[^\]\n]{1,40}\]\s{0,3}\[[^\]\n]{1,40}\])\s{0,3}\(\$/
+        $call5 = /(^|[^\w>:$.\\])\$_{1,3}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\(\$/
         $closure = /function\s{0,10}\(/ nocase
         $fn = /[^$\w]fn\s{0,5}\(/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -214,7 +214,7 @@ rule fim_php_code_exec_small_script_eval_decoded_with_request
         severity = "critical"
         looks_for = "small file + request input + eval/assert( decoder-or-$f( ... ) )"
     strings:
-        $a = /[^\w>:$.\\]@?(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|openssl_decrypt|mcrypt_decrypt|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
+        $a = /(^|[^\w>:$.\\])@?(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|openssl_decrypt|mcrypt_decrypt|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
         (
             (
@@ -234,11 +234,11 @@ rule fim_php_code_exec_remote_code
         severity = "critical"
         looks_for = "eval(file_get_contents('http://...')), include 'http://...', small file fetching a URL then eval($var)"
     strings:
-        $eval = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(file_get_contents|base64_decode\s{0,5}\(\s{0,5}file_get_contents|gzinflate\s{0,5}\(\s{0,5}file_get_contents|implode\s{0,5}\(\s{0,5}['"]{2}\s{0,5},\s{0,5}file)\s{0,5}\(\s{0,5}['"](https?|ftp):\/\// nocase
-        $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](https?|ftp):\/\// nocase
+        $eval = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(file_get_contents|base64_decode\s{0,5}\(\s{0,5}file_get_contents|gzinflate\s{0,5}\(\s{0,5}file_get_contents|implode\s{0,5}\(\s{0,5}['"]{2}\s{0,5},\s{0,5}file)\s{0,5}\(\s{0,5}['"](https?|ftp):\/\// nocase
+        $inc = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}['"](https?|ftp):\/\// nocase
         $fetch = /\b(file_get_contents|curl_init|fopen)\s{0,5}\(\s{0,5}['"](https?|ftp):\/\// nocase
-        $evalvar_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $evalvar_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $evalvar_e = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $evalvar_a = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -389,7 +389,7 @@ rule fim_php_code_exec_include_data_uri
         severity = "medium"
         looks_for = "include 'data://text/plain;base64,...'"
     strings:
-        $data = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"]data:/ nocase
+        $data = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}['"]data:/ nocase
     condition:
         (
             (
@@ -410,7 +410,7 @@ rule fim_php_code_exec_include_uploaded_file
         looks_for = "$f = $_FILES[x]['tmp_name']; include $f;"
     strings:
         $tmp = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?\$_FILES\s{0,5}\[[^\]\n]{1,40}\]\s{0,5}\[\s{0,5}['"]tmp_name['"]/ nocase
-        $inc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $inc = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}@?\$[a-zA-Z_\x7f-\xff]/ nocase
     condition:
         (
             (
@@ -430,8 +430,8 @@ rule fim_php_code_exec_include_request_or_stream
         severity = "critical"
         looks_for = "include $_GET[..]; include 'php://input'; require 'data://text/plain;base64,' . $_POST[..]"
     strings:
-        $req = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE|FILES)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)/ nocase
-        $input = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](php:\/\/input|php:\/\/filter[^'"]{0,80}resource=(data:|php:\/\/input))/ nocase
+        $req = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE|FILES)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)/ nocase
+        $input = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}['"](php:\/\/input|php:\/\/filter[^'"]{0,80}resource=(data:|php:\/\/input))/ nocase
     condition:
         (
             (
@@ -451,10 +451,10 @@ rule fim_php_code_exec_include_hidden_file
         severity = "high"
         looks_for = "@include '/path/.favicon_1a2b.ico'; include \"\\057var\\057www...\""
     strings:
-        $ext = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"][^'"\n]{1,200}\.(ico|jpe?g|png|gif|bmp|webp|zip|mp3|ttf|woff2?)['"]/ nocase
-        $tmp = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}['"](\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)/ nocase
+        $ext = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}['"][^'"\n]{1,200}\.(ico|jpe?g|png|gif|bmp|webp|zip|mp3|ttf|woff2?)['"]/ nocase
+        $tmp = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}['"](\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)/ nocase
         $php = /<\?(php|=|\s)/ nocase
-        $esc = /[^\w>:$.](include|require)(_once)?\s{0,10}\(?\s{0,10}"[^"\n]{0,100}(\\x[0-9a-fA-F]{2}|\\[0-7]{3})/ nocase
+        $esc = /(^|[^\w>:$.])(include|require)(_once)?\s{0,10}\(?\s{0,10}"[^"\n]{0,100}(\\x[0-9a-fA-F]{2}|\\[0-7]{3})/ nocase
     condition:
         (
             (
@@ -524,7 +524,7 @@ rule fim_php_code_exec_request_into_object_then_magic_call
     strings:
         $prop = /->\s{0,3}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}&?\s{0,3}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/
         $magic = /function\s{1,5}__(destruct|toString|get|call|wakeup|invoke|set|unset|isset)\s{0,5}\(/ nocase
-        $call = /[^\w>:$.\\]@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,5}(['"]['"]\s{0,5},\s{0,5})?\$this->/
+        $call = /(^|[^\w>:$.\\])@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,5}(['"]['"]\s{0,5},\s{0,5})?\$this->/
         $cuf = /\bcall_user_func(_array)?\s{0,5}\(\s{0,5}\$this->/ nocase
     condition:
         (
@@ -587,10 +587,10 @@ rule fim_php_code_exec_eval_interpolated_string
         severity = "critical"
         looks_for = "$c = $_POST['code']; eval(\"?\".\">$c<?\"); assert(\"$x\"); eval(\"?>$_POST[c]\")"
     strings:
-        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}("[^"\n]{0,10}"\s{0,3}\.\s{0,3})?"[^"\n]{0,20}\{?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $b = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $a = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,5}("[^"\n]{0,10}"\s{0,3}\.\s{0,3})?"[^"\n]{0,20}\{?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $b = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
         // "?".">" keeps a closing tag out of the source: the evaluated text starts in HTML mode
-        $split = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}['"]\?['"]\s{0,3}\.\s{0,3}['"]>[^'"\n]{0,10}\{?\$/ nocase
+        $split = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}['"]\?['"]\s{0,3}\.\s{0,3}['"]>[^'"\n]{0,10}\{?\$/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -612,7 +612,7 @@ rule fim_php_code_exec_code_wrapper_called_with_request
         looks_for = "function check($a) { assert($a); } check($_POST['x']);"
     strings:
         $wrap = /function\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}[^)]{0,40}\)\s{0,5}\{[^}]{0,300}[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
-        $call = /[^\w>:$.\\][a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
+        $call = /(^|[^\w>:$.\\])[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
         $wrap2 = /function\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}\)\s{0,5}\{[^}]{0,300}[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)\s{0,3};/ nocase
         $mcall = /->\s{0,3}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}\)/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -663,10 +663,10 @@ rule fim_php_code_exec_encrypted_agent
         $d1 = /\b(openssl_decrypt|mcrypt_decrypt)\s{0,5}\(/ nocase
         $d2 = /\^\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\(?\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\+\s{0,3}1\s{0,3}\)?\s{0,3}&\s{0,3}(15|0xf)\s{0,3}\]/ nocase
         $d3 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}%\s{0,3}strlen\s{0,3}\(/ nocase
-        $s1 = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$/ nocase
+        $s1 = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$/ nocase
         $s2 = /\bcreate_function\s{0,5}\(/ nocase
-        $s3 = /[^\w>:$.\\](include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$/ nocase
-        $s4 = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"]['"]/ nocase
+        $s3 = /(^|[^\w>:$.\\])(include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$/ nocase
+        $s4 = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"]['"]/ nocase
     condition:
         (
             (
@@ -731,7 +731,7 @@ rule fim_php_code_exec_dangerous_name_in_callback_variable
     strings:
         $name = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}['"](assert|system|exec|passthru|shell_exec|popen|create_function|pcntl_exec)['"]\s{0,3};/ nocase
         $cb = /\b(ob_start|array_map|array_filter|array_walk|call_user_func(_array)?|u[ak]?sort|register_shutdown_function|register_tick_function|iterator_apply|array_reduce|forward_static_call(_array)?)\s{0,5}\([^;{]{0,100}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,)]/ nocase
-        $vcall = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\("[^"\n]{0,20}\$/
+        $vcall = /(^|[^\w>:$.\\])\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\("[^"\n]{0,20}\$/
     condition:
         (
             (
@@ -753,7 +753,7 @@ rule fim_php_code_exec_small_script_dynamic_code
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=[^;]{0,40}(\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[|filter_input\s{0,3}\()/ nocase
         $cf = /\bcreate_function\s{0,5}\(\s{0,5}(['"][^'"\n]{0,40}['"]|null)\s{0,5},\s{0,5}@?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $inc = /[^\w>:$.\\](include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)?\s{0,3};/ nocase
+        $inc = /(^|[^\w>:$.\\])(include|require)(_once)?\s{0,5}\(?\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)?\s{0,3};/ nocase
         $direct = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[[^\]\n]{1,30}\]\s{0,3};/
         $check = /\b(in_array|array_key_exists|file_exists|is_file|basename|preg_match|realpath|isset\s{0,3}\(\s{0,3}\$[a-zA-Z_]{1,30}\[)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -798,7 +798,7 @@ rule fim_php_code_exec_stream_wrapper_commands
     strings:
         $reg = /stream_wrapper_register\s{0,5}\(/ nocase
         $open = /function\s{1,5}stream_(open|read)\s{0,5}\(/ nocase
-        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|eval|assert)\s{0,5}\(/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|eval|assert)\s{0,5}\(/ nocase
         // archive wrappers (7z, gzip) legitimately pipe a fixed program with an escaped path through popen
         $esc = /escapeshell(arg|cmd)|Shell::escape|EscapeShellArg/ nocase
     condition:
@@ -823,7 +823,7 @@ rule fim_php_code_exec_fetched_code_evaluated
         $fetch1 = /\bcurl_exec\s{0,5}\(/ nocase
         $fetch2 = /\b(file_get_contents|fopen|file)\s{0,5}\(\s{0,5}['"]https?:\/\//
         $fetch3 = /\bfsockopen\s{0,5}\(/ nocase
-        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $ev = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
         $cf = /\bcreate_function\s{0,5}\([^;]{0,80}(file_get_contents|curl_exec)\s{0,5}\(/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
@@ -845,7 +845,7 @@ rule fim_php_code_exec_eval_variable_tiny_script
         severity = "high"
         looks_for = "function g($k) { return $_COOKIE[$k]; } $c = g('a') . g('b'); @eval($c);"
     strings:
-        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $ev = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
     condition:
         (
             (
@@ -867,7 +867,7 @@ rule fim_php_code_exec_socket_fed_eval
     strings:
         $sock = /\b(socket_create|fsockopen|pfsockopen|stream_socket_client)\s{0,5}\(/ nocase
         $read = /\b(socket_read|socket_recv|fread|stream_get_contents|fgets)\s{0,5}\(/ nocase
-        $ev = /[^\w>:$.\\](eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
+        $ev = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
     condition:
         (
             filesize < 16KB and $sock and $read and $ev

@@ -60,7 +60,7 @@ rule fim_php_command_exec_request
         severity = "critical"
         looks_for = "system($_GET[...]), shell_exec(... $_POST ...), proc_open($_REQUEST[...] ...)"
     strings:
-        $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+        $a = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
     condition:
         (
             (
@@ -102,7 +102,7 @@ rule fim_php_command_exec_variable_in_small_script
         looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
         $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
         $php = /<\?(php|=|\s)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -126,7 +126,7 @@ rule fim_php_command_exec_variable_in_medium_script
         looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
         $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
         $php = /<\?(php|=|\s)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -151,7 +151,7 @@ rule fim_php_command_exec_cmd_parameter
         looks_for = "$_POST['cmd'] / $_GET['command'] together with system/exec/passthru/shell_exec/popen/proc_open"
     strings:
         $p = /\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"]?(cmd|command|cmnd|exec|execute|shell|shellcmd|cmdline|run)['"]?\s{0,5}\]/ nocase
-        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$|"[^"\n]{0,40}\{?\$[a-zA-Z_])/ nocase
+        $f = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$|"[^"\n]{0,40}\{?\$[a-zA-Z_])/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -174,7 +174,7 @@ rule fim_php_command_exec_interactive_shell
     strings:
         $req = /\$_(GET|POST|REQUEST|COOKIE)\b|php:\/\/input/ nocase
         $chdir = /\bchdir\s{0,5}\(/ nocase
-        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
+        $f = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
         $redir = "2>&1"
     condition:
         (
@@ -199,7 +199,7 @@ rule fim_php_command_exec_reverse_shell
         $sh1 = "/bin/sh" nocase
         $sh2 = "/bin/bash" nocase
         $sh3 = "cmd.exe" nocase
-        $f = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
+        $f = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,10}\(/ nocase
         $php = /<\?(php|=|\s)/ nocase
     condition:
         (
@@ -242,7 +242,7 @@ rule fim_php_command_exec_wrapper_called_with_request
         looks_for = "function ex($in) { ... system($in) ... } ... ex($_POST['p1'])"
     strings:
         $wrap = /function\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,40}\s{0,5}\(\s{0,5}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}[^)]{0,40}\)\s{0,5}\{[^}]{0,400}[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?\$/ nocase
-        $call = /[^\w>:$.\\][a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}(['"][^'"\n]{0,60}['"]\s{0,3}\.\s{0,3})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}(\.|\))/
+        $call = /(^|[^\w>:$.\\])[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}(['"][^'"\n]{0,60}['"]\s{0,3}\.\s{0,3})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}(\.|\))/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
     condition:
@@ -418,7 +418,7 @@ rule fim_php_command_exec_register_globals_shell
         severity = "critical"
         looks_for = "<?php system($cmd); ?> with no assignment at all; import_request_variables('gp') + passthru($c)"
     strings:
-        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})/ nocase
         $tick = /(=|echo|print|\()\s{0,3}`\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}`/
         // any assignment: a literal "=" before a value ("==" comparisons count too, which only makes the rule stricter)
         $as0 = "=$"
@@ -455,7 +455,7 @@ rule fim_php_command_exec_decoded_command
         severity = "high"
         looks_for = "system(base64_decode('...')); shell_exec(str_rot13('...'))"
     strings:
-        $a = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|convert_uudecode)\s{0,5}\(/ nocase
+        $a = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|convert_uudecode)\s{0,5}\(/ nocase
     condition:
         (
             (
@@ -476,7 +476,7 @@ rule fim_php_command_exec_request_values_by_position
         looks_for = "$a = array_values($_SERVER); system($a[6]);"
     strings:
         $vals = /array_values\s{0,5}\(\s{0,5}(\$_(SERVER|GET|POST|COOKIE|REQUEST)\b|getallheaders\s{0,3}\(|apache_request_headers\s{0,3}\()/ nocase
-        $sink = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(\s{0,5}[^)]{0,40}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open|eval|assert)\s{0,5}\(\s{0,5}[^)]{0,40}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[\s{0,3}\d{1,3}\s{0,3}\]/ nocase
     condition:
         (
             (
@@ -520,7 +520,7 @@ rule fim_php_command_exec_launch_dropped_binary
         looks_for = "chmod('apache2', 0744); exec('./apache2 > /dev/null &');"
     strings:
         $chmod = /\bchmod\s{0,5}\([^;]{1,120},\s{0,5}0?7[0-7][0-7]\s{0,3}\)/ nocase
-        $run = /[^\w>:$.\\](system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"](nohup\s{1,3})?(\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[\w.-]{1,40}[^'"\n]{0,80}&\s{0,3}['"]/ nocase
+        $run = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"](nohup\s{1,3})?(\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[\w.-]{1,40}[^'"\n]{0,80}&\s{0,3}['"]/ nocase
     condition:
         (
             (
@@ -529,4 +529,21 @@ rule fim_php_command_exec_launch_dropped_binary
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
         and not has_code_view
+}
+
+rule fim_php_command_exec_decoded_network_shell_script
+{
+    meta:
+        author = "fim project"
+        description = "A layer decoded from the file (base64, gzip...) is a Perl or Python script that opens a socket and starts a shell: the back-connect or bind-shell module a PHP webshell writes to disk and runs."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "decoded layer: #!/usr/bin/perl ... use Socket ... /bin/sh; import socket ... os.popen / pty.spawn"
+    strings:
+        $perl = /#!\s{0,3}\/usr\/bin\/(env\s{1,3})?perl|\buse\s{1,3}(IO::)?Socket/
+        $py = /#!\s{0,3}\/usr\/bin\/(env\s{1,3})?python|\bimport\s{1,3}[\w, ]{0,40}\bsocket\b/
+        $sock = /\b(socket|IO::Socket::INET|socket\.socket|sockaddr_in)\s{0,3}\(|IO::Socket::INET->new/
+        $sh = /\/bin\/(ba)?sh|cmd\.exe|pty\.spawn|os\.(popen|system|dup2)|subprocess/
+    condition:
+        layer >= 1 and chain != "strip-comments" and ($perl or $py) and $sock and $sh
 }

@@ -63,7 +63,7 @@ rule fim_php_filemanager_shell_ui
         $f10 = /\bis_writable\s{0,3}\(/ nocase
         $f11 = /\bfile_put_contents\s{0,3}\(/ nocase
         $f12 = /\b(highlight_file|show_source|readfile)\s{0,3}\(/ nocase
-        $x1 = /[^\w>:$.\\](system|passthru|shell_exec|popen|proc_open|exec|pcntl_exec)\s{0,3}\(/ nocase
+        $x1 = /(^|[^\w>:$.\\])(system|passthru|shell_exec|popen|proc_open|exec|pcntl_exec)\s{0,3}\(/ nocase
         $x2 = /= `[^`\n]{1,100}`/
         $x3 = /=`[^`\n]{1,100}`/
         $x4 = /echo ?`[^`\n]{1,100}`/
@@ -87,7 +87,7 @@ rule fim_php_filemanager_self_deleting_tool
     strings:
         $self = /unlink\s{0,3}\([^;{}]{0,80}(__FILE__|\$_SERVER\s{0,3}\[\s{0,3}['"](SCRIPT_FILENAME|PHP_SELF)['"]\s{0,3}\])/ nocase
         $r = /\$_(GET|POST|REQUEST|COOKIE)\b/
-        $x = /[^\w>:$.\\](system|passthru|shell_exec|popen|proc_open|exec|eval|assert)\s{0,3}\(/ nocase
+        $x = /(^|[^\w>:$.\\])(system|passthru|shell_exec|popen|proc_open|exec|eval|assert)\s{0,3}\(/ nocase
         $f1 = /\bchmod\s{0,3}\(/ nocase
         $f2 = /\bmove_uploaded_file\s{0,3}\(/ nocase
         $f3 = /\b(scandir|opendir|readdir)\s{0,3}\(/ nocase
@@ -122,12 +122,12 @@ rule fim_php_filemanager_recon_and_exec
         $i9 = "open_basedir" nocase
         $i10 = "/etc/passwd"
         $i11 = "uname -a"
-        $x1 = /[^\w>:$.\\]system\s{0,3}\(/ nocase
-        $x2 = /[^\w>:$.\\]passthru\s{0,3}\(/ nocase
-        $x3 = /[^\w>:$.\\]shell_exec\s{0,3}\(/ nocase
-        $x4 = /[^\w>:$.\\]popen\s{0,3}\(/ nocase
-        $x5 = /[^\w>:$.\\]proc_open\s{0,3}\(/ nocase
-        $x6 = /[^\w>:$.\\]exec\s{0,3}\(/ nocase
+        $x1 = /(^|[^\w>:$.\\])system\s{0,3}\(/ nocase
+        $x2 = /(^|[^\w>:$.\\])passthru\s{0,3}\(/ nocase
+        $x3 = /(^|[^\w>:$.\\])shell_exec\s{0,3}\(/ nocase
+        $x4 = /(^|[^\w>:$.\\])popen\s{0,3}\(/ nocase
+        $x5 = /(^|[^\w>:$.\\])proc_open\s{0,3}\(/ nocase
+        $x6 = /(^|[^\w>:$.\\])exec\s{0,3}\(/ nocase
         $r = /\$_(GET|POST|REQUEST|COOKIE)\b/
     condition:
         (
@@ -233,7 +233,7 @@ rule fim_php_filemanager_php_self_shell
     strings:
         $self = /(action\s{0,3}=\s{0,3}\\?['"]?\s{0,3}(<\?(php)?\s{0,3}echo\s{1,3})?\$PHP_SELF|\$PHP_SELF\s{0,3}\.\s{0,3}['"]\?)/ nocase
         $file = /\b(unlink|rmdir|fwrite|fputs|chmod|rename|copy)\s{0,5}\(/ nocase
-        $cmd = /[^\w>:$.\\](system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(/ nocase
+        $cmd = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(/ nocase
     condition:
         (
             filesize < 512KB and $self and $file and $cmd

@@ -46,7 +46,7 @@ rule fim_php_mailer_request_recipient_list
         $list1 = /\b(explode|split)\s{0,5}\(\s{0,5}(['"](\\r\\n|\\n|\\r|,|;|\|)['"]|PHP_EOL|chr\s{0,3}\(\s{0,3}1[03]\s{0,3}\))\s{0,5},\s{0,5}@?((trim|stripslashes|urldecode|base64_decode)\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
         $list2 = /\bpreg_split\s{0,5}\(\s{0,5}['"][^'"\n]{1,30}['"]\s{0,5},\s{0,5}@?((trim|stripslashes|urldecode|base64_decode)\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
         $list3 = /\bfile\s{0,5}\(\s{0,5}\$_FILES\s{0,5}\[/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(/ nocase
         $loop = /\b(foreach|while|for)\s{0,5}\(/ nocase
     condition:
         (
@@ -67,7 +67,7 @@ rule fim_php_mailer_open_relay
         severity = "high"
         looks_for = "mail($_POST[to], $_POST[subject], $_POST[body] ...)"
     strings:
-        $a = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?(stripslashes\s{0,5}\(\s{0,5}|trim\s{0,5}\(\s{0,5}|urldecode\s{0,5}\(\s{0,5}|base64_decode\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,200},[^;{}]{0,100}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
+        $a = /(^|[^\w>:$.\\])@?mail\s{0,5}\(\s{0,5}@?(stripslashes\s{0,5}\(\s{0,5}|trim\s{0,5}\(\s{0,5}|urldecode\s{0,5}\(\s{0,5}|base64_decode\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,200},[^;{}]{0,100}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
     condition:
         (
             (
@@ -87,7 +87,7 @@ rule fim_php_mailer_spam_tool_ui
         severity = "high"
         looks_for = "mail()/PHPMailer send in a loop + From:/Reply-To: built from request + 2 more spam-tool indicators"
     strings:
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(|->\s{0,3}(Send|send)\s{0,3}\(\s{0,3}\)/
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(|->\s{0,3}(Send|send)\s{0,3}\(\s{0,3}\)/
         $loop = /\b(foreach|while|for)\s{0,5}\(/ nocase
         $hdr = /(From|Reply-To|Return-Path|Sender)\s{0,3}:\s{0,3}['"]?\s{0,5}\.\s{0,5}(\$_(GET|POST|REQUEST)\s{0,5}\[|\$[a-zA-Z_]\w{0,30})/ nocase
         $req = /\$_(GET|POST|REQUEST)\s{0,5}\[\s{0,5}['"](e?mail_?list|emails|to_list|recipients|maillist|mailist|lista?|leads)['"]/ nocase
@@ -120,7 +120,7 @@ rule fim_php_mailer_decoded_request_into_mail
     strings:
         $dec = /(base64_decode|urldecode|rawurldecode|str_rot13|hex2bin|gzinflate)\s{0,5}\(\s{0,5}(stripslashes\s{0,5}\(\s{0,5})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
         $loop = /foreach\s{0,5}\(\s{0,5}\$_(GET|POST|REQUEST|COOKIE)\s{1,5}as\s{1,5}\$\w{1,30}\s{0,5}=>[^;]{0,120}\s{0,5}(base64_decode|urldecode|str_rot13)\s{0,5}\(/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
         $smtp = /fsockopen\s{0,5}\([^;]{0,80}(25|587|465)\b/ nocase
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
@@ -143,7 +143,7 @@ rule fim_php_mailer_hidden_sender_script
         looks_for = "ini_set('mail.add_x_header', '0'|false|'off') + mail(...)"
     strings:
         $x = /ini_set\s{0,5}\(\s{0,5}['"]mail\.add_x_header['"]\s{0,5},\s{0,5}['"]?(0|off|false)\b/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(/ nocase
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
         (
@@ -165,7 +165,7 @@ rule fim_php_mailer_request_recipient_variable
         looks_for = "$to = $_GET['to']; ... mail($to, ...) without filter_var(FILTER_VALIDATE_EMAIL)"
     strings:
         $assign = /\$\w{1,30}\s{0,5}=\s{0,5}(trim|stripslashes|urldecode|base64_decode)?\s{0,3}\(?\s{0,3}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"](to|email|emails|mailto|mail_to|recipient|recipients|lista|list|maillist|emaillist|destino|para)['"]\s{0,5}\]/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(\s{0,5}@?\$/ nocase
         $val = /FILTER_VALIDATE_EMAIL|is_email\s{0,3}\(|validate_?email|check_?email|valid_?email/ nocase
         $class = /class\s{1,5}PHPMailer\b/ nocase
     condition:
@@ -189,7 +189,7 @@ rule fim_php_mailer_recon_report
     strings:
         // a drop address at a free-mail provider
         $addr = /@(gmail|hotmail|yahoo|outlook|globo|bol|uol|terra|ig|mail|yandex|protonmail|aol|live|qq|163|126|gmx|web)\.[a-z]{2,6}/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(/ nocase
         $r1 = /\bphpinfo\s{0,3}\(/ nocase
         $r2 = /\bget_current_user\s{0,3}\(/ nocase
         $r3 = /\bphp_uname\s{0,3}\(/ nocase
@@ -219,7 +219,7 @@ rule fim_php_mailer_phishing_harvester
         $c2 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(num_?card|card_?num|cc_?num|ccnum|cartao|card_?number|nome_?card|numero)[\w-]{0,12}['"]/ nocase
         $c3 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(val_?mes|val_?ano|exp_?month|exp_?year|validade|expir[\w]{0,6})[\w-]{0,12}['"]/ nocase
         $c4 = /\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"][\w-]{0,12}(senha|pin|atm_?pin|password_?card|cpf|ssn)[\w-]{0,12}['"]/ nocase
-        $mail = /[^\w>:$.\\]@?mail\s{0,5}\(/ nocase
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(/ nocase
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (

@@ -19,7 +19,7 @@ private rule fim_php_obfuscation_code_sink
         severity = "low"
         looks_for = "eval(, assert(, create_function(, preg_replace /e"
     strings:
-        $eval = /[^\w>:$.\\](eval|assert)\s{0,10}\(/ nocase
+        $eval = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(/ nocase
         $cf = /\bcreate_function\s{0,10}\(/ nocase
         $pe = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},/ nocase
     condition:
@@ -35,12 +35,12 @@ private rule fim_php_obfuscation_variable_call
         severity = "low"
         looks_for = "$f($x), $f('x'), $f(), ${'a'}(), $GLOBALS['x']()"
     strings:
-        $c1 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$/
-        $c2 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\( \$/
-        $c3 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(@\$/
-        $c4 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\x27/
-        $c5 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\("/
-        $c6 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\)/
+        $c1 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$/
+        $c2 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\( \$/
+        $c3 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(@\$/
+        $c4 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\x27/
+        $c5 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\("/
+        $c6 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\)/
         $c7 = /\$\{[^}\n]{1,40}\}\s{0,5}\(/
         $c8 = /\$GLOBALS\s{0,3}(\[[^\]\n]{1,60}\]\s{0,3}){1,3}\(/
     condition:
@@ -106,8 +106,8 @@ private rule fim_php_obfuscation_vendor_encoded
         looks_for = "/** @package X  Copyright (c) Vendor */ eval(base64_decode('...'));"
     strings:
         $hdr = /@package\b|@copyright\b|Copyright\s{1,3}(\(c\)|\xc2\xa9|\d{4})|All rights reserved|licen[cs]ed? (to|under|key)|encoded by|protected by/ nocase
-        $lit = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}){1,4}['"][A-Za-z0-9+\/=\r\n]{100}/ nocase
-        $any = /[^\w>:$.\\](eval|assert|create_function)\s{0,10}\(/ nocase
+        $lit = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,10}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}){1,4}['"][A-Za-z0-9+\/=\r\n]{100}/ nocase
+        $any = /(^|[^\w>:$.\\])(eval|assert|create_function)\s{0,10}\(/ nocase
     condition:
         $hdr in (0..2048) and $lit and #any == 1
         and not fim_php_obfuscation_request_input and not fim_php_obfuscation_variable_call
@@ -154,9 +154,9 @@ rule fim_php_obfuscation_eval_of_decoded_string
         severity = "high"
         looks_for = "eval(base64_decode(...)), eval(gzinflate(...)), eval($f(...))"
     strings:
-        $a = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|htmlspecialchars_decode|html_entity_decode|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        $a = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|htmlspecialchars_decode|html_entity_decode|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
         // assert() of a variable function is how frameworks write assertions: only decoders count there
-        $s = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
+        $s = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
     condition:
         (
             (
@@ -176,7 +176,7 @@ rule fim_php_obfuscation_eval_of_decoder_chain
         severity = "critical"
         looks_for = "eval(gzinflate(base64_decode(, eval(str_rot13(gzuncompress(base64_decode( ..."
     strings:
-        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
+        $a = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
         (
             (
@@ -668,8 +668,8 @@ rule fim_php_obfuscation_decoded_literal_evaluated
         looks_for = "$x = base64_decode('...' or $literal_var); ... eval($x) / assert($x)"
     strings:
         $dec = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,5}\(\s{0,5}@?){1,4}(['"][^'"\n]{16}|\$[a-zA-Z_\x7f-\xff])/ nocase
-        $sink_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $sink_e = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $sink_a = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
     condition:
         (
             (

