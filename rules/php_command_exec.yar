@@ -547,3 +547,20 @@ rule fim_php_command_exec_decoded_network_shell_script
     condition:
         layer >= 1 and chain != "strip-comments" and ($perl or $py) and $sock and $sh
 }
+
+rule fim_php_command_exec_decoded_perl_program
+{
+    meta:
+        author = "fim project"
+        description = "A layer decoded from the file is a Perl program that talks SMTP or IRC over its own sockets or evaluates a packed body (spam bot, IRC bot): a PHP dropper carrying a bot for the server."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "decoded layer: #!/usr/bin/perl + use IO::Socket + EHLO/RCPT TO/PRIVMSG, or unpack('u*', ...) + eval"
+    strings:
+        $perl = /#!\s{0,3}\/usr\/bin\/(env\s{1,3})?perl/
+        $smtp = /\b(EHLO|HELO|RCPT TO|MAIL FROM|PRIVMSG|JOIN #)/
+        $io = /use\s{1,3}IO::Socket/
+        $packed = /unpack\s{0,3}\(\s{0,3}['"]u\*?['"][^;]{0,80};[^\n]{0,300}\beval\s{0,3}\(/
+    condition:
+        layer >= 1 and chain != "strip-comments" and $perl and (($io and $smtp) or $packed)
+}

@@ -899,3 +899,18 @@ rule fim_php_obfuscation_function_names_in_array
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
         and chain != "strip-comments"
 }
+
+rule fim_php_obfuscation_substitution_cipher_decoder
+{
+    meta:
+        author = "fim project"
+        description = "A helper maps every character of a string through a substitution table (isset($map[$s[$i]]) ? $map[$s[$i]] : $s[$i]) and the result is url-decoded or run through a variable function: the loader of a substitution-ciphered payload."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "for(...) $o .= isset($t[$s[$i]]) ? $t[$s[$i]] : $s[$i]; $f = 'rawurl' . 'decode'; return $f($o);"
+    strings:
+        $map = /isset\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}\)\s{0,3}\?/
+    condition:
+        $map and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        and chain != "strip-comments"
+}

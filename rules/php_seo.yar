@@ -104,3 +104,51 @@ rule fim_php_seo_crawler_cloaking
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
         and chain != "strip-comments"
 }
+
+rule fim_php_seo_blacklist_check
+{
+    meta:
+        author = "fim project"
+        description = "The script asks a search engine's malware blacklist (Safe Browsing diagnostic page) whether this very site is listed: spam and redirect kits check that the hacked site is still usable."
+        family = "php_seo"
+        severity = "high"
+        looks_for = "file_get_contents('http://www.google.com/safebrowsing/diagnostic?...site=' . $_SERVER['HTTP_HOST'])"
+    strings:
+        $sb = /safebrowsing\/diagnostic|transparencyreport\.google\.com\/safe-browsing/ nocase
+        $host = /\$_SERVER\s{0,3}\[\s{0,3}['"](HTTP_HOST|SERVER_NAME)['"]/
+    condition:
+        filesize < 128KB and $sb and $host and fim_php_seo_not_asset and not has_code_view
+}
+
+rule fim_php_seo_mass_script_injector
+{
+    meta:
+        author = "fim project"
+        description = "Mass injector: the script walks the site's directories, looks for page markers (<body>, <?php, <html>) in index/home/header files and writes a <script src=...> or link block into them: every page starts serving spam or malware."
+        family = "php_seo"
+        severity = "high"
+        looks_for = "opendir/scandir/glob + preg_match('/(<%|<\\?php|<body(.*?)>)/i') + '<script src=\"http://...' + file_put_contents/fwrite"
+    strings:
+        $walk = /\b(opendir|readdir|scandir|glob|RecursiveDirectoryIterator)\b/ nocase
+        $marker = /<body\(\.\*\?\)>|<body\[\^>\]\*>|\(index\|default\|home|<\\\?php\|/ nocase
+        $script = /<script\s{1,3}(type=\\?['"]text\/javascript\\?['"]\s{1,3})?src=\\?['"]?https?:\/\// nocase
+        $w = /\b(file_put_contents|fwrite|fputs)\s{0,5}\(/ nocase
+    condition:
+        filesize < 128KB and $walk and $marker and $script and $w and fim_php_seo_not_asset and not has_code_view
+}
+
+rule fim_php_seo_hex_encoded_host_beacon
+{
+    meta:
+        author = "fim project"
+        description = "The site's host name and script path are hex-encoded (bin2hex) into a request to a remote server: an infected site reporting itself while keeping the values unreadable in logs."
+        family = "php_seo"
+        severity = "high"
+        looks_for = "$get = '/update.php?g=' . bin2hex($_SERVER['HTTP_HOST']) . '&s=' . bin2hex($_SERVER['PHP_SELF']); fsockopen($host, 80)"
+    strings:
+        $hex = /(bin2hex|base64_encode)\s{0,3}\(\s{0,3}\$_SERVER\s{0,3}\[\s{0,3}['"](HTTP_HOST|SERVER_NAME)['"]/ nocase
+        $send = /\b(fsockopen|curl_init|file_get_contents|fopen)\s{0,5}\(/ nocase
+        $param = /[?&][a-z]{1,6}=['"]\s{0,3}\.\s{0,3}(bin2hex|base64_encode)\s{0,3}\(/ nocase
+    condition:
+        filesize < 64KB and $hex and $param and $send and fim_php_seo_not_asset and not has_code_view
+}
