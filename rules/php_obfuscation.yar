@@ -909,7 +909,8 @@ rule fim_php_obfuscation_substitution_cipher_decoder
         severity = "high"
         looks_for = "for(...) $o .= isset($t[$s[$i]]) ? $t[$s[$i]] : $s[$i]; $f = 'rawurl' . 'decode'; return $f($o);"
     strings:
-        $map = /isset\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}\)\s{0,3}\?/
+        // unmapped characters pass through unchanged: the false branch is the input character itself
+        $map = /isset\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}\)\s{0,3}\?\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}:\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]/
     condition:
         $map and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
         and chain != "strip-comments"
