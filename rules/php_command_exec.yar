@@ -102,7 +102,7 @@ rule fim_php_command_exec_variable_in_small_script
         looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((('[^'\n]{0,40}'|"[^"\n]{0,40}")\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
         $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
         $php = /<\?(php|=|\s)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -126,7 +126,7 @@ rule fim_php_command_exec_variable_in_medium_script
         looks_for = "small file, $c = $_REQUEST[...]; system($c) / `$c`"
     strings:
         $assign = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,10}=[^;]{0,80}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|php:\/\/input|getallheaders|apache_request_headers|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/
-        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((['"][^'"\n]{0,40}['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
+        $sink = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}((('[^'\n]{0,40}'|"[^"\n]{0,40}")\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]|"[^"\n]{0,40}\{?\$[a-zA-Z_\x7f-\xff])/ nocase
         $tick1 = /(=\s?|echo\s|print\s|\(\s?|\.\s?)`\$[a-zA-Z_\x7f-\xff{][^`\n]{0,60}`/
         $php = /<\?(php|=|\s)/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
@@ -151,7 +151,7 @@ rule fim_php_command_exec_cmd_parameter
         looks_for = "$_POST['cmd'] / $_GET['command'] together with system/exec/passthru/shell_exec/popen/proc_open"
     strings:
         $p = /\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[\s{0,5}['"]?(cmd|command|cmnd|exec|execute|shell|shellcmd|cmdline|run)['"]?\s{0,5}\]/ nocase
-        $f = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|['"][^'"\n]{0,40}['"]\s{0,3}\.\s{0,3}\$|"[^"\n]{0,40}\{?\$[a-zA-Z_])/ nocase
+        $f = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s{0,10}\(\s{0,10}(@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}[,.)\[]|@?\$_|('[^'\n]{0,40}'|"[^"\n]{0,40}")\s{0,3}\.\s{0,3}\$|"[^"\n]{0,40}\{?\$[a-zA-Z_])/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
@@ -563,4 +563,21 @@ rule fim_php_command_exec_decoded_perl_program
         $packed = /unpack\s{0,3}\(\s{0,3}['"]u\*?['"][^;]{0,80};[^\n]{0,300}\beval\s{0,3}\(/
     condition:
         layer >= 1 and chain != "strip-comments" and $perl and (($io and $smtp) or $packed)
+}
+
+rule fim_php_command_exec_log_wiper
+{
+    meta:
+        author = "fim project"
+        description = "Anti-forensics: shell commands delete or truncate login records and shell histories (.bash_history, /var/log/lastlog, wtmp/utmp, secure, auth.log) to hide an intrusion."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "system('find / -name .bash_history -exec rm -rf {} \\;'); paths /var/log/lastlog, /var/run/utmp"
+    strings:
+        $hist = ".bash_history"
+        $logs = /\/var\/(log\/(lastlog|wtmp|btmp|secure|messages|auth\.log)|run\/utmp)/
+        $del = /rm\s{1,3}-r?f|\bunlink\s{0,3}\(|shred\s|>\s{0,3}\/var\/log/
+        $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open|unlink)\s{0,5}\(/ nocase
+    condition:
+        filesize < 64KB and $hist and $logs and $del and $sink and not has_code_view
 }
