@@ -230,3 +230,49 @@ rule fim_php_mailer_phishing_harvester
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
         and not has_code_view
 }
+
+rule fim_php_mailer_bulk_sender_request_message
+{
+    meta:
+        author = "fim project"
+        description = "Bulk mailer: the message or subject comes from the request and mail() runs in a loop over a list (an uploaded file, a posted list), with spam-tool traits (HTML bodies, random tokens, priorities, no time limit): a spam sender planted on the site."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$msg = $_POST['html']; $list = file($_FILES['emails']['tmp_name']); for (...) { mail($list[$i], $subj, $msg, $headers); }"
+    strings:
+        $mail = /(^|[^\w>:$.\\])@?mail\s{0,5}\(/
+        $loop = /\b(foreach|while|for)\s{0,5}\(/ nocase
+        $body = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}(stripslashes|trim|urldecode|base64_decode)?\s{0,3}\(?\s{0,3}\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"]?(html|message|mensagem|mensaje|msg|body|conteudo|content|assunto|subject|sujeito|asunto|text)['"]?\s{0,3}\]/ nocase
+        $flist = /file\s{0,3}\(\s{0,3}\$_FILES\s{0,3}\[|\$_FILES\s{0,3}\[[^\]\n]{1,30}\]\s{0,3}\[\s{0,3}['"]tmp_name['"]/ nocase
+        $plist = /explode\s{0,3}\(\s{0,3}["'](\\n|\\r\\n|,|;)["']\s{0,3},\s{0,3}\$/ nocase
+        $s1 = /\bu?sleep\s{0,5}\(/ nocase
+        $s2 = /Content-Type:\s{0,3}text\/html/ nocase
+        $s3 = "X-Mailer" nocase
+        $s4 = /X-Priority/ nocase
+        $s5 = /\b(mt_rand|rand|str_shuffle|uniqid)\s{0,5}\(/ nocase
+        $s6 = /set_time_limit\s{0,5}\(\s{0,5}0\s{0,5}\)/ nocase
+        $s7 = /ini_set\s{0,5}\(\s{0,5}['"]max_execution_time/ nocase
+        $class = /class\s{1,5}PHPMailer\b/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 512KB and $mail and $loop and $body and ($flist or $plist) and 2 of ($s*)
+        and not $class and not $lic and fim_php_mailer_not_asset and chain != "strip-comments"
+}
+
+rule fim_php_mailer_request_file_publisher
+{
+    meta:
+        author = "fim project"
+        description = "Content publisher: directory, file name and content of a new file all come from request parameters (often behind a shared password): spam pages pushed onto the site remotely."
+        family = "php_mailer"
+        severity = "high"
+        looks_for = "$path = $_REQUEST['pathname']; $name = $_REQUEST['filename']; $body = $_REQUEST['body']; mkdir(...); fwrite(fopen($path.$name, 'w'), $body);"
+    strings:
+        $p = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}(trim|stripslashes|urldecode)?\s{0,3}\(?\s{0,3}\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"](path|pathname|dir|dirname|folder)['"]\s{0,3}\]/ nocase
+        $f = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}(trim|stripslashes|urldecode)?\s{0,3}\(?\s{0,3}\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"](file|filename|fname|name|page)['"]\s{0,3}\]/ nocase
+        $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}(trim|stripslashes|urldecode|base64_decode)?\s{0,3}\(?\s{0,3}\$_(POST|GET|REQUEST)\s{0,3}\[\s{0,3}['"](body|content|data|html|text|code)['"]\s{0,3}\]/ nocase
+        $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        filesize < 16KB and $p and $f and $b and $w and not $lic and fim_php_mailer_not_asset and chain != "strip-comments"
+}
