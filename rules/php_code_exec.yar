@@ -498,7 +498,7 @@ rule fim_php_code_exec_computed_callback
         // the callback is a later argument: ", <computed> )"
         $later = /\b(array_filter|array_walk(_recursive)?|u[ak]?sort|array_reduce|iterator_apply|array_u?(diff|intersect)_u?(assoc|key)|array_u(diff|intersect)(_u?assoc)?|preg_replace_callback|mb_ereg_replace_callback)\s{0,10}\([^;{]{1,200},\s{0,10}@?(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\.|,|\)\s{0,3}[;)])|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\)|(base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,5}['"]\s{0,3}\.|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\.|['"](assert|system|exec|passthru|shell_exec|create_function|eval|popen)['"]\s{0,3}\))/ nocase
         // the callback is the first argument
-        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(,|==|\?)|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.)/ nocase
+        $first = /\b(call_user_func(_array)?|array_map|register_shutdown_function|register_tick_function|forward_static_call(_array)?|header_register_callback|set_error_handler|set_exception_handler|ob_start)\s{0,10}\(\s{0,10}@?((base64_decode|str_rot13|strrev|hex2bin|pack|urldecode|gzinflate|trim)\s{0,5}\(|['"][^'"\n]{0,20}\\x[0-9a-fA-F]{2}|['"][a-z]{1,10}['"]\s{0,3}\.\s{0,3}(\$|['"])|assert\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(,|==|\?)|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\.\s{0,3}['"][a-z]{1,10}['"]|"\{?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\}?"\s{0,3},|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,10}\]\s{0,3}\.|[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}['"][a-z]{3,12}['"]\s{0,3}\)\s{0,3},)/ nocase
         // an output-buffer handler taken from a variable (shutdown and error handlers in variables are common)
         $ob = /\bob_start\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)\s{0,3};/ nocase
         $method = /->\s{0,3}u[ak]sort\s{0,5}\(\s{0,5}(['"](assert|system|exec|passthru|shell_exec)['"]|\$)/ nocase
@@ -871,6 +871,26 @@ rule fim_php_code_exec_socket_fed_eval
     condition:
         (
             filesize < 16KB and $sock and $read and $ev
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_code_exec_doc_comment_payload
+{
+    meta:
+        author = "fim project"
+        description = "Code is read back from a doc comment through reflection (ReflectionClass/ReflectionFunction::getDocComment) and evaluated or called: the payload hides in a comment, where scanners that skip comments do not look."
+        family = "php_code_exec"
+        severity = "high"
+        looks_for = "/** eval($_GET['c']); */ class T {} $r = new ReflectionClass('T'); eval(substr($r->getDocComment(), 3, -2));"
+    strings:
+        $doc = /->\s{0,3}getDocComment\s{0,3}\(/ nocase
+        $new = /new\s{1,5}Reflection(Class|Function|Method|Property)\s{0,3}\(/ nocase
+        $sink = /(^|[^\w>:$.\\])(eval|assert|create_function|call_user_func|system|passthru|shell_exec|preg_replace)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize < 16KB and $doc and $new and $sink
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
         and not has_code_view

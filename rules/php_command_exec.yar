@@ -581,3 +581,17 @@ rule fim_php_command_exec_log_wiper
     condition:
         filesize < 64KB and $hist and $logs and $del and $sink and not has_code_view
 }
+
+rule fim_php_command_exec_comspec_shell
+{
+    meta:
+        author = "fim project"
+        description = "The Windows command interpreter named by COMSPEC is started with pipes (proc_open/popen) and fed commands: an interactive cmd.exe shell on a Windows host."
+        family = "php_command_exec"
+        severity = "high"
+        looks_for = "proc_open($_SERVER['COMSPEC'], $spec, $pipes); fwrite($pipes[0], $command . \"\\r\\n\");"
+    strings:
+        $a = /\b(proc_open|popen)\s{0,5}\(\s{0,5}(\$_SERVER\s{0,3}\[\s{0,3}['"]COMSPEC['"]|getenv\s{0,3}\(\s{0,3}['"]COMSPEC['"])/ nocase
+    condition:
+        $a and not has_code_view
+}
