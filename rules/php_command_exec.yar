@@ -270,11 +270,17 @@ rule fim_php_command_exec_fallback_chain
         $f4 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]shell_exec['"]/ nocase
         $f5 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]popen['"]/ nocase
         $f6 = /(function_exists|is_callable)\s{0,5}\(\s{0,5}['"]proc_open['"]/ nocase
+        $k1 = /case\s{1,3}['"]exec['"]\s{0,3}:/ nocase
+        $k2 = /case\s{1,3}['"]system['"]\s{0,3}:/ nocase
+        $k3 = /case\s{1,3}['"]passthru['"]\s{0,3}:/ nocase
+        $k4 = /case\s{1,3}['"]shell_exec['"]\s{0,3}:/ nocase
+        $k5 = /case\s{1,3}['"]popen['"]\s{0,3}:/ nocase
+        $k6 = /case\s{1,3}['"]proc_open['"]\s{0,3}:/ nocase
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
     condition:
         (
             (
-                3 of ($f*) and not $lic
+                (3 of ($f*) or 3 of ($k*)) and not $lic
             ) and fim_php_command_exec_not_asset
         )
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
@@ -323,12 +329,14 @@ rule fim_php_command_exec_embedded_backconnect_source
         // base64 of the base64 of an ELF header (encoded twice)
         $elf2 = /['"]ZjBWTVJn/
         $perl_text = /#!\/usr\/bin\/perl[^'"]{0,600}(IO::Socket|SOCK_STREAM|socket\s{0,3}\()/
+        $perl_sock = "use Socket;"
+        $binsh = "/bin/sh -i"
         $c_text = /#include\s{0,3}<sys\/socket\.h>[^'"]{0,1500}(\/bin\/sh|execl|dup2)/
         $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
     condition:
         (
             (
-                filesize < 1MB and any of ($perl, $c, $elf, $elf2, $pe, $perl_text, $c_text) and $w
+                filesize < 1MB and (any of ($perl, $c, $elf, $elf2, $pe, $perl_text, $c_text) or ($perl_sock and $binsh)) and $w
             ) and fim_php_command_exec_not_asset
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
@@ -575,11 +583,13 @@ rule fim_php_command_exec_log_wiper
         looks_for = "system('find / -name .bash_history -exec rm -rf {} \\;'); paths /var/log/lastlog, /var/run/utmp"
     strings:
         $hist = ".bash_history"
+        $find = /find\s{1,3}\/\s/
         $logs = /\/var\/(log\/(lastlog|wtmp|btmp|secure|messages|auth\.log)|run\/utmp)/
         $del = /rm\s{1,3}-r?f|\bunlink\s{0,3}\(|shred\s|>\s{0,3}\/var\/log/
         $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open|unlink)\s{0,5}\(/ nocase
     condition:
-        filesize < 64KB and $hist and $logs and $del and $sink and not has_code_view
+        filesize < 64KB and $hist and $del and $sink and ($logs or $find)
+        and not has_code_view
 }
 
 rule fim_php_command_exec_comspec_shell
