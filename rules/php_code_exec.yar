@@ -870,10 +870,12 @@ rule fim_php_code_exec_socket_fed_eval
         $ev = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\)/ nocase
     condition:
         (
-            filesize < 16KB and $sock and $read and $ev
-        )
-        // comments: skip the stored bytes when a comment-stripped view of them is matched too
-        and not has_code_view
+            (
+                filesize < 16KB and $sock and $read and $ev
+            )
+            // comments: skip the stored bytes when a comment-stripped view of them is matched too
+            and not has_code_view
+        ) and fim_php_code_exec_not_asset
 }
 
 rule fim_php_code_exec_doc_comment_payload
@@ -890,8 +892,29 @@ rule fim_php_code_exec_doc_comment_payload
         $sink = /(^|[^\w>:$.\\])(eval|assert|create_function|call_user_func|system|passthru|shell_exec|preg_replace)\s{0,5}\(/ nocase
     condition:
         (
-            filesize < 16KB and $doc and $new and $sink
-        )
-        // comments: skip the stored bytes when a comment-stripped view of them is matched too
-        and not has_code_view
+            (
+                filesize < 16KB and $doc and $new and $sink
+            )
+            // comments: skip the stored bytes when a comment-stripped view of them is matched too
+            and not has_code_view
+        ) and fim_php_code_exec_not_asset
+}
+
+rule fim_php_code_exec_merged_request_evaluated
+{
+    meta:
+        author = "fim project"
+        description = "Request arrays are merged or stored in an array (array_merge($_COOKIE, $_POST); $a['k'] = $_POST) and a variable or array element is evaluated: a backdoor that takes its code from whichever of cookie or body carries it."
+        family = "php_code_exec"
+        severity = "critical"
+        looks_for = "foreach (array_merge($_COOKIE, $_POST) as $k => $v) { ... eval($v); }; $g['x'] = $_POST; ... eval($d['d']);"
+    strings:
+        $merge = /array_merge\s{0,3}\(\s{0,3}\$_(COOKIE|POST|GET|REQUEST)\s{0,3},\s{0,3}\$_(COOKIE|POST|GET|REQUEST)\b/ nocase
+        $store = /\[\s{0,3}['"][\w\x7f-\xff]{1,20}['"]\s{0,3}\]\s{0,3}=\s{0,3}\$_(POST|COOKIE|GET|REQUEST)\s{0,3};/
+        $ev = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}(\)|\[)/ nocase
+        $vc = /(^|[^\w>:$.\\])(eval|assert)\s{0,5}\(\s{0,5}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[[^\]\n]{1,10}\]\s{0,3}\(/ nocase
+    condition:
+        (
+            filesize < 64KB and ($merge or #store >= 2) and ($ev or $vc) and not has_code_view
+        ) and fim_php_code_exec_not_asset
 }

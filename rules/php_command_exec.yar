@@ -61,10 +61,12 @@ rule fim_php_command_exec_request
         looks_for = "system($_GET[...]), shell_exec(... $_POST ...), proc_open($_REQUEST[...] ...)"
     strings:
         $a = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|expect_popen)\s{0,10}\(([^;{}'"]|'[^'\n]{0,80}'|"[^"\n]{0,80}"){0,100}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s{0,5}\[\s{0,5}['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO)|['"]php:\/\/input|getallheaders|apache_request_headers|HTTP_RAW_POST_DATA|\$HTTP_(GET|POST|COOKIE)_VARS|filter_input|getenv\s{0,5}\(\s{0,5}['"]HTTP_)/ nocase
+        // ".passthru($_POST['cmd'])." - a call inside a string concatenation (exec is left out: JavaScript's regex.exec)
+        $cat = /\.\s{0,3}(system|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_)/ nocase
     condition:
         (
             (
-                $a
+                $a or $cat
             ) and fim_php_command_exec_not_asset
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
@@ -245,10 +247,11 @@ rule fim_php_command_exec_wrapper_called_with_request
         $call = /(^|[^\w>:$.\\])[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}(['"][^'"\n]{0,60}['"]\s{0,3}\.\s{0,3})?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^\]\n]{1,40}\]\s{0,3}(\.|\))/
         $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
         $esc = /\bescapeshell(arg|cmd)\s{0,5}\(/ nocase
+        $call_esc = /(^|[^\w>:$.\\])[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{1,40}\s{0,5}\(\s{0,5}escapeshell(arg|cmd)\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[/ nocase
     condition:
         (
             (
-                filesize < 64KB and $wrap and $call and not $lic and not $esc
+                filesize < 64KB and $wrap and (($call and not $esc) or $call_esc) and not $lic
             ) and fim_php_command_exec_not_asset
         )
         // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
@@ -529,10 +532,12 @@ rule fim_php_command_exec_launch_dropped_binary
     strings:
         $chmod = /\bchmod\s{0,5}\([^;]{1,120},\s{0,5}0?7[0-7][0-7]\s{0,3}\)/ nocase
         $run = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"](nohup\s{1,3})?(\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[\w.-]{1,40}[^'"\n]{0,80}&\s{0,3}['"]/ nocase
+        $gcc = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"]\s{0,3}(cc|gcc)\s[^'"\n]{1,120}-o\s{1,3}\/?(tmp|var\/tmp|dev\/shm)?\/?[\w.-]{1,40}/ nocase
+        $bg = /(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"]\s{0,3}nohup\s/ nocase
     condition:
         (
             (
-                filesize < 256KB and $chmod and $run
+                filesize < 256KB and (($chmod and $run) or ($gcc and ($bg or $run)))
             ) and fim_php_command_exec_not_asset
         )
         // comments: skip the stored bytes when a comment-stripped view of them is matched too
@@ -553,7 +558,9 @@ rule fim_php_command_exec_decoded_network_shell_script
         $sock = /\b(socket|IO::Socket::INET|socket\.socket|sockaddr_in)\s{0,3}\(|IO::Socket::INET->new/
         $sh = /\/bin\/(ba)?sh|cmd\.exe|pty\.spawn|os\.(popen|system|dup2)|subprocess/
     condition:
-        layer >= 1 and chain != "strip-comments" and ($perl or $py) and $sock and $sh
+        (
+            layer >= 1 and chain != "strip-comments" and ($perl or $py) and $sock and $sh
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_decoded_perl_program
@@ -570,7 +577,9 @@ rule fim_php_command_exec_decoded_perl_program
         $io = /use\s{1,3}IO::Socket/
         $packed = /unpack\s{0,3}\(\s{0,3}['"]u\*?['"][^;]{0,80};[^\n]{0,300}\beval\s{0,3}\(/
     condition:
-        layer >= 1 and chain != "strip-comments" and $perl and (($io and $smtp) or $packed)
+        (
+            layer >= 1 and chain != "strip-comments" and $perl and (($io and $smtp) or $packed)
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_log_wiper
@@ -588,8 +597,10 @@ rule fim_php_command_exec_log_wiper
         $del = /rm\s{1,3}-r?f|\bunlink\s{0,3}\(|shred\s|>\s{0,3}\/var\/log/
         $sink = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open|unlink)\s{0,5}\(/ nocase
     condition:
-        filesize < 64KB and $hist and $del and $sink and ($logs or $find)
-        and not has_code_view
+        (
+            filesize < 64KB and $hist and $del and $sink and ($logs or $find)
+            and not has_code_view
+        ) and fim_php_command_exec_not_asset
 }
 
 rule fim_php_command_exec_comspec_shell
@@ -603,5 +614,24 @@ rule fim_php_command_exec_comspec_shell
     strings:
         $a = /\b(proc_open|popen)\s{0,5}\(\s{0,5}(\$_SERVER\s{0,3}\[\s{0,3}['"]COMSPEC['"]|getenv\s{0,3}\(\s{0,3}['"]COMSPEC['"])/ nocase
     condition:
-        $a and not has_code_view
+        (
+            $a and not has_code_view
+        ) and fim_php_command_exec_not_asset
+}
+
+rule fim_php_command_exec_piped_to_shell_with_request
+{
+    meta:
+        author = "fim project"
+        description = "A command line built from a variable is piped into /bin/sh (echo ... | /bin/sh) in a script that reads request input: whatever the request names is run by the shell."
+        family = "php_command_exec"
+        severity = "critical"
+        looks_for = "$f = $_POST['file']; exec('echo \"./' . basename($f) . '\" | /bin/sh', $out);"
+    strings:
+        $a = /(^|[^\w>:$.\\])(system|exec|passthru|shell_exec|popen|proc_open)\s{0,5}\(\s{0,5}['"][^'"\n]{0,60}['"]\s{0,3}\.[^;\n]{0,100}\|\s{0,3}\/bin\/(ba)?sh/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
+    condition:
+        (
+            filesize < 32KB and $a and $req and not has_code_view
+        ) and fim_php_command_exec_not_asset
 }
