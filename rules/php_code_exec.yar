@@ -889,7 +889,7 @@ rule fim_php_code_exec_doc_comment_payload
     strings:
         $doc = /->\s{0,3}getDocComment\s{0,3}\(/ nocase
         $new = /new\s{1,5}Reflection(Class|Function|Method|Property)\s{0,3}\(/ nocase
-        $sink = /(^|[^\w>:$.\\])(eval|assert|create_function|call_user_func|system|passthru|shell_exec|preg_replace)\s{0,5}\(/ nocase
+        $sink = /(^|[^\w>:$.\\])(eval|assert|create_function)\s{0,5}\(/ nocase
     condition:
         (
             (
