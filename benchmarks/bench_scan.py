@@ -630,6 +630,8 @@ def bench(args, n_planted: int, workdir: Path, temp: bool, load_before, started_
             ycmd = ["yara", "-r", "-p", jobs]
             for name in EXTERNALS:
                 ycmd += ["-d", f"{name}="]
+            # the unpacking stage's externals, as stored (layer 0, no chain, no code view)
+            ycmd += ["-d", "layer=0", "-d", "chain=", "-d", "has_code_view=false"]
             ycmd += [*yara_rules, str(tree)]
             yout, yerr = logs / f"yara-{r}.out", logs / f"yara-{r}.err"
             res = run_measured(ycmd, yout, yerr, env, args.timeout)

@@ -220,7 +220,7 @@ def compile_rules(rules_dir: Path) -> yara.Rules:
     files = {p.stem: str(p) for p in sorted(rules_dir.glob("*.yar"))}
     if not files:
         raise SystemExit(f"no .yar files in {rules_dir}")
-    ext = dict.fromkeys(fim_rules.EXTERNAL_NAMES, "")
+    ext = {**dict.fromkeys(fim_rules.EXTERNAL_NAMES, ""), **fim_rules.LAYER_DEFAULTS}
     return yara.compile(filepaths=files, externals=ext)
 
 

@@ -7,6 +7,33 @@
  * public rule set.
  */
 
+private rule fim_php_backdoor_login_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists, nor a PHPUnit test case in a tests folder (attack strings as test data)"
+        family = "php_backdoor_login"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
+}
+
+
 private rule fim_php_backdoor_login_hash_compare
 {
     meta:
@@ -71,7 +98,13 @@ rule fim_php_backdoor_login_hardcoded_hash_gate
         severity = "high"
         looks_for = "md5($_POST['p']) == '5f4d...', sha1($_COOKIE[k]) === '...', password_verify($_GET[p], '$2y$...'), $auth_pass = '<md5>' + md5($_POST[..])"
     condition:
-        fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
+        (
+            (
+                fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable
+            ) and fim_php_backdoor_login_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_backdoor_login_gate_to_code_execution
@@ -83,8 +116,14 @@ rule fim_php_backdoor_login_gate_to_code_execution
         severity = "critical"
         looks_for = "hash-of-request == literal + eval/assert/system/exec/include"
     strings:
-        $x = /[^\w>:$.\\](eval|assert|system|passthru|shell_exec|popen|proc_open|exec|create_function|include|require|include_once|require_once)\s{0,5}\(\s{0,5}@?(\$|base64_decode|gzinflate|str_rot13|stripslashes)/ nocase
-        $v = /[^\w>:$.\\]\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
+        $x = /(^|[^\w>:$.\\])(eval|assert|system|passthru|shell_exec|popen|proc_open|exec|create_function|include|require|include_once|require_once)\s{0,5}\(\s{0,5}@?(\$|base64_decode|gzinflate|str_rot13|stripslashes)/ nocase
+        $v = /(^|[^\w>:$.\\])\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$_/
     condition:
-        (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
+        (
+            (
+                (fim_php_backdoor_login_hash_compare or fim_php_backdoor_login_hash_compare_split or fim_php_backdoor_login_hash_in_password_variable) and any of them
+            ) and fim_php_backdoor_login_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

@@ -63,13 +63,17 @@ rule fim_php_filemanager_shell_ui
         $f10 = /\bis_writable\s{0,3}\(/ nocase
         $f11 = /\bfile_put_contents\s{0,3}\(/ nocase
         $f12 = /\b(highlight_file|show_source|readfile)\s{0,3}\(/ nocase
-        $x1 = /[^\w>:$.\\](system|passthru|shell_exec|popen|proc_open|exec|pcntl_exec)\s{0,3}\(/ nocase
+        $x1 = /(^|[^\w>:$.\\])(system|passthru|shell_exec|popen|proc_open|exec|pcntl_exec)\s{0,3}\(/ nocase
         $x2 = /= `[^`\n]{1,100}`/
         $x3 = /=`[^`\n]{1,100}`/
         $x4 = /echo ?`[^`\n]{1,100}`/
         $x5 = /\(`[^`\n]{1,100}`/
     condition:
-        fim_php_filemanager_indicators and 3 of ($i*) and 2 of ($f*) and any of ($x*)
+        (
+            fim_php_filemanager_indicators and 3 of ($i*) and 2 of ($f*) and any of ($x*)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_self_deleting_tool
@@ -83,15 +87,19 @@ rule fim_php_filemanager_self_deleting_tool
     strings:
         $self = /unlink\s{0,3}\([^;{}]{0,80}(__FILE__|\$_SERVER\s{0,3}\[\s{0,3}['"](SCRIPT_FILENAME|PHP_SELF)['"]\s{0,3}\])/ nocase
         $r = /\$_(GET|POST|REQUEST|COOKIE)\b/
-        $x = /[^\w>:$.\\](system|passthru|shell_exec|popen|proc_open|exec|eval|assert)\s{0,3}\(/ nocase
+        $x = /(^|[^\w>:$.\\])(system|passthru|shell_exec|popen|proc_open|exec|eval|assert)\s{0,3}\(/ nocase
         $f1 = /\bchmod\s{0,3}\(/ nocase
         $f2 = /\bmove_uploaded_file\s{0,3}\(/ nocase
         $f3 = /\b(scandir|opendir|readdir)\s{0,3}\(/ nocase
         $f4 = /\bfile_put_contents\s{0,3}\(/ nocase
         $f5 = /\brename\s{0,3}\(/ nocase
     condition:
-        $self and $r and ($x or 2 of ($f*))
-        and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        (
+            $self and $r and ($x or 2 of ($f*))
+            and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_recon_and_exec
@@ -114,16 +122,20 @@ rule fim_php_filemanager_recon_and_exec
         $i9 = "open_basedir" nocase
         $i10 = "/etc/passwd"
         $i11 = "uname -a"
-        $x1 = /[^\w>:$.\\]system\s{0,3}\(/ nocase
-        $x2 = /[^\w>:$.\\]passthru\s{0,3}\(/ nocase
-        $x3 = /[^\w>:$.\\]shell_exec\s{0,3}\(/ nocase
-        $x4 = /[^\w>:$.\\]popen\s{0,3}\(/ nocase
-        $x5 = /[^\w>:$.\\]proc_open\s{0,3}\(/ nocase
-        $x6 = /[^\w>:$.\\]exec\s{0,3}\(/ nocase
+        $x1 = /(^|[^\w>:$.\\])system\s{0,3}\(/ nocase
+        $x2 = /(^|[^\w>:$.\\])passthru\s{0,3}\(/ nocase
+        $x3 = /(^|[^\w>:$.\\])shell_exec\s{0,3}\(/ nocase
+        $x4 = /(^|[^\w>:$.\\])popen\s{0,3}\(/ nocase
+        $x5 = /(^|[^\w>:$.\\])proc_open\s{0,3}\(/ nocase
+        $x6 = /(^|[^\w>:$.\\])exec\s{0,3}\(/ nocase
         $r = /\$_(GET|POST|REQUEST|COOKIE)\b/
     condition:
-        $r and 4 of ($i*) and 2 of ($x*) and fim_php_filemanager_indicators
-        and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        (
+            $r and 4 of ($i*) and 2 of ($x*) and fim_php_filemanager_indicators
+            and not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_file_browser
@@ -155,7 +167,11 @@ rule fim_php_filemanager_file_browser
         $direct = /\b(unlink|rmdir|rename|chmod|scandir|opendir|file_put_contents|fopen|copy|file_get_contents|readfile|highlight_file|show_source)\s{0,3}\(\s{0,3}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[|base64_decode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE)|urldecode\s{0,3}\(\s{0,3}\$_(GET|POST|REQUEST|COOKIE))/ nocase
         $pathvar = /\$(path|dir|folder|cwd|d|p|curdir|cdir|current_?dir|location|loc|target|file|f)\s{0,3}=[^;\n]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s{0,3}\[/
     condition:
-        fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*) and ($direct or $pathvar)
+        (
+            fim_php_filemanager_indicators and $list and ($up or $edit) and $del and any of ($m*) and any of ($i*) and ($direct or $pathvar)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_filemanager_single_file_db_admin
@@ -180,5 +196,89 @@ rule fim_php_filemanager_single_file_db_admin
         $r = /\$_(GET|POST|REQUEST)\b/
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        filesize > 100KB and $php in (0..1024) and $r and $ta and 3 of ($d*) and 2 of ($q*)
+        (
+            filesize > 100KB and $php in (0..1024) and $r and $ta and 3 of ($d*) and 2 of ($q*)
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_filemanager_wso_action_dispatch
+{
+    meta:
+        author = "fim project"
+        description = "WSO/FilesMan-style dispatcher: the action to run is taken from a request field and prefixed to build a function name ('action' . $_POST['a']), or the FilesMan default action is configured: the skeleton of the most widespread PHP file-manager shell, packed or not."
+        family = "php_filemanager"
+        severity = "critical"
+        looks_for = "call_user_func('action' . $_POST['a']); function_exists('action' . $_POST['a']); $default_action = 'FilesMan'"
+    strings:
+        $d = /['"]action['"]\s{0,3}\.\s{0,3}\$_(POST|GET|REQUEST|COOKIE)\s{0,3}\[/ nocase
+        $fm = /\$default_action\s{0,3}=\s{0,3}['"]FilesMan['"]/ nocase
+    condition:
+        (
+            any of them
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_filemanager_php_self_shell
+{
+    meta:
+        author = "fim project"
+        description = "Register_globals-era shell/file manager: forms post back to $PHP_SELF (not $_SERVER['PHP_SELF']), and the script deletes or writes files and runs commands using variables that arrive from the request as globals."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "<form action=\"$PHP_SELF\"> + unlink/fwrite/chmod + system/passthru/exec"
+    strings:
+        $self = /(action\s{0,3}=\s{0,3}\\?['"]?\s{0,3}(<\?(php)?\s{0,3}echo\s{1,3})?\$PHP_SELF|\$PHP_SELF\s{0,3}\.\s{0,3}['"]\?)/ nocase
+        $file = /\b(unlink|rmdir|fwrite|fputs|chmod|rename|copy)\s{0,5}\(/ nocase
+        $cmd = /(^|[^\w>:$.\\])(system|passthru|shell_exec|exec|popen|proc_open)\s{0,5}\(/ nocase
+    condition:
+        (
+            filesize < 512KB and $self and $file and $cmd
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_filemanager_client_payload_markers
+{
+    meta:
+        author = "fim project"
+        description = "Code that frames its output with the '->|' ... '|<-' markers of the China Chopper/AntSword clients: a payload sent by such a client, stored on the server (or a shell that mimics their protocol)."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "echo(\"->|\"); ... echo(\"|<-\");"
+    strings:
+        $start = /(echo|print)\s{0,3}\(?\s{0,3}['"]->\|['"]/ nocase
+        $end = /['"]\|<-['"]/
+    condition:
+        (
+            $start and $end
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
+}
+
+rule fim_php_filemanager_mass_defacer
+{
+    meta:
+        author = "fim project"
+        description = "Mass defacer: the script walks directories from a request-supplied path and overwrites index files (index.php/index.html) with content it was given: every site on the account gets replaced."
+        family = "php_filemanager"
+        severity = "high"
+        looks_for = "$_POST['path'] + readdir/scandir/glob + fopen(\"$dir/index.php\", 'w') + fwrite($h, $code)"
+    strings:
+        $idx = /['"\/]index\.(php|html?)['"]/ nocase
+        $walk = /\b(readdir|scandir|glob|opendir)\s{0,5}\(/ nocase
+        $w = /\b(fwrite|fputs|file_put_contents)\s{0,5}\(/ nocase
+        $req = /\$_(GET|POST|REQUEST)\s{0,3}\[\s{0,3}['"]?(path|dir|folder|root|file|index|code|content|url|deface)['"]?\s{0,3}\]/ nocase
+        $lic = /@license\b|General Public License|Licensed under the|SPDX-License-Identifier/ nocase
+    condition:
+        (
+            filesize < 64KB and $idx and $walk and $w and $req and not $lic
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }

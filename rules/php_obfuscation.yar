@@ -19,7 +19,7 @@ private rule fim_php_obfuscation_code_sink
         severity = "low"
         looks_for = "eval(, assert(, create_function(, preg_replace /e"
     strings:
-        $eval = /[^\w>:$.\\](eval|assert)\s{0,10}\(/ nocase
+        $eval = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(/ nocase
         $cf = /\bcreate_function\s{0,10}\(/ nocase
         $pe = /\b(preg_replace|preg_filter)\s{0,10}\(\s{0,10}['"][^'"\n]{1,200}[\/#~@!|%+}\])][a-df-zA-DF-Z]{0,6}e[a-zA-Z]{0,6}['"]\s{0,10},/ nocase
     condition:
@@ -35,28 +35,31 @@ private rule fim_php_obfuscation_variable_call
         severity = "low"
         looks_for = "$f($x), $f('x'), $f(), ${'a'}(), $GLOBALS['x']()"
     strings:
-        $c1 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$/
-        $c2 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\( \$/
-        $c3 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(@\$/
-        $c4 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\x27/
-        $c5 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\("/
-        $c6 = /[^\w>:$.\\]\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\)/
+        $c1 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$/
+        $c2 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\( \$/
+        $c3 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(@\$/
+        $c4 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\x27/
+        $c5 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\("/
+        $c6 = /(^|[^\w>:$.\\])\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\)/
         $c7 = /\$\{[^}\n]{1,40}\}\s{0,5}\(/
         $c8 = /\$GLOBALS\s{0,3}(\[[^\]\n]{1,60}\]\s{0,3}){1,3}\(/
     condition:
         any of them
 }
 
-private rule fim_php_obfuscation_not_asset
+private rule fim_php_obfuscation_phar_stub
 {
     meta:
         author = "fim project"
-        description = "Helper: the file is not a static asset or document (JavaScript/CSS/JSON/Markdown), where PHP syntax shows up as editor snippets or keyword lists"
+        description = "Helper: the file is a PHP archive whose stub maps itself with Phar::mapPhar and ends with __HALT_COMPILER"
         family = "php_obfuscation"
         severity = "low"
-        looks_for = "extension not in .js .css .json .md .map"
+        looks_for = "Phar::mapPhar(...) ... __HALT_COMPILER();"
+    strings:
+        $map = /Phar::(mapPhar|webPhar|interceptFileFuncs)\s{0,5}\(/
+        $halt = "__HALT_COMPILER();"
     condition:
-        not (extension == ".js" or extension == ".mjs" or extension == ".css" or extension == ".json" or extension == ".md" or extension == ".map" or extension == ".rst")
+        $map and $halt
 }
 
 private rule fim_php_obfuscation_request_input
@@ -76,6 +79,72 @@ private rule fim_php_obfuscation_request_input
         any of them
 }
 
+private rule fim_php_obfuscation_encoder_stub
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the loader stub of a commercial PHP encoder (ionCube, SourceGuardian) that runs an encoded application file"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "extension_loaded('ionCube Loader') ... _il_exec(); return sg_load('...')"
+    strings:
+        $ic1 = "ionCube Loader" nocase
+        $ic2 = /_il_exec\s{0,3}\(/
+        $sg1 = /sg_load\s{0,3}\(\s{0,3}['"]/
+        $sg2 = "SourceGuardian" nocase
+    condition:
+        filesize < 4MB and (($ic1 and $ic2) or ($sg1 and $sg2))
+}
+
+private rule fim_php_obfuscation_vendor_encoded
+{
+    meta:
+        author = "fim project"
+        description = "Helper: a file with a vendor header (package, copyright, licence) whose only code-running construct is one eval of a decoded literal, with no request input and no calls through variables"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "/** @package X  Copyright (c) Vendor */ eval(base64_decode('...'));"
+    strings:
+        $hdr = /@package\b|@copyright\b|Copyright\s{1,3}(\(c\)|\xc2\xa9|\d{4})|All rights reserved|licen[cs]ed? (to|under|key)|encoded by|protected by/ nocase
+        $lit = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,10}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}){1,4}['"][A-Za-z0-9+\/=\r\n]{100}/ nocase
+        $any = /(^|[^\w>:$.\\])(eval|assert|create_function)\s{0,10}\(/ nocase
+    condition:
+        $hdr in (0..2048) and $lit and #any == 1
+        and not fim_php_obfuscation_request_input and not fim_php_obfuscation_variable_call
+}
+
+private rule fim_php_obfuscation_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not a static asset or document (JavaScript/CSS/JSON/Markdown), where PHP syntax shows up as editor snippets or keyword lists"
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "extension not in .js .css .json .md .map"
+    strings:
+        // a PHPUnit test case: security products test their filters with attack strings
+        $testcase = /class\s{1,5}\w{1,80}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot" or extension == ".ttf" or extension == ".otf" or extension == ".woff"
+             or extension == ".woff2" or extension == ".eot")
+        // a .phar archive of a developer tool (composer.phar...) packs whole libraries behind its stub
+        and not (extension == ".phar" and fim_php_obfuscation_phar_stub)
+        // code encoded by its vendor is reported once, as low "encoded code" (fim_php_obfuscation_encoded_code)
+        and not fim_php_obfuscation_encoder_stub and not fim_php_obfuscation_vendor_encoded
+        and not ($testcase and filename matches /Test\.php$/ and filepath matches /\/tests?\//i)
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
+}
+
+
 rule fim_php_obfuscation_eval_of_decoded_string
 {
     meta:
@@ -85,9 +154,17 @@ rule fim_php_obfuscation_eval_of_decoded_string
         severity = "high"
         looks_for = "eval(base64_decode(...)), eval(gzinflate(...)), eval($f(...))"
     strings:
-        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        $a = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|pack|rawurldecode|urldecode|stripslashes|htmlspecialchars_decode|html_entity_decode|strtr|str_replace|implode|join|\$\$?[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}|\$\{[^}\n]{1,40}\})\s{0,10}\(/ nocase
+        // assert() of a variable function is how frameworks write assertions: only decoders count there
+        $s = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            (
+                $a or $s
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_eval_of_decoder_chain
@@ -99,9 +176,15 @@ rule fim_php_obfuscation_eval_of_decoder_chain
         severity = "critical"
         looks_for = "eval(gzinflate(base64_decode(, eval(str_rot13(gzuncompress(base64_decode( ..."
     strings:
-        $a = /[^\w>:$.\\](eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
+        $a = /(^|[^\w>:$.\\])(eval|assert)\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|stripslashes|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_decoder_chain
@@ -115,7 +198,13 @@ rule fim_php_obfuscation_decoder_chain
     strings:
         $a = /\b(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode)\s{0,10}\(\s{0,10}@?(gzinflate|gzuncompress|gzdecode|zlib_decode|bzdecompress|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin)\s{0,10}\(/ nocase
     condition:
-        $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            (
+                $a and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_long_encoded_blob_with_sink
@@ -130,7 +219,13 @@ rule fim_php_obfuscation_long_encoded_blob_with_sink
         $b64 = /(base64_decode|str_rot13|strrev|gzinflate|gzuncompress|convert_uudecode)\s{0,10}\(\s{0,10}['"][A-Za-z0-9+\/=\r\n]{400}/ nocase
         $hex = /(\\x[0-9a-fA-F]{2}){60}/
     condition:
-        any of them and fim_php_obfuscation_code_sink
+        (
+            (
+                any of them and fim_php_obfuscation_code_sink
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_escaped_function_name
@@ -187,7 +282,13 @@ rule fim_php_obfuscation_escaped_function_name
         $hex_globals = "\\x47\\x4c\\x4f\\x42\\x41\\x4c\\x53" nocase
         $oct_globals = "\\107\\114\\117\\102\\101\\114\\123"
     condition:
-        any of them
+        (
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_split_function_name
@@ -220,7 +321,13 @@ rule fim_php_obfuscation_split_function_name
         $split_popen = /['"](p['\"]\s{0,3}\.\s{0,3}['\"]open|po['\"]\s{0,3}\.\s{0,3}['\"]pen|pop['\"]\s{0,3}\.\s{0,3}['\"]en|pope['\"]\s{0,3}\.\s{0,3}['\"]n|p['\"]\s{0,3}\.\s{0,3}['\"]o['\"]\s{0,3}\.\s{0,3}['\"]pen|p['\"]\s{0,3}\.\s{0,3}['\"]op['\"]\s{0,3}\.\s{0,3}['\"]en|p['\"]\s{0,3}\.\s{0,3}['\"]ope['\"]\s{0,3}\.\s{0,3}['\"]n|po['\"]\s{0,3}\.\s{0,3}['\"]p['\"]\s{0,3}\.\s{0,3}['\"]en|po['\"]\s{0,3}\.\s{0,3}['\"]pe['\"]\s{0,3}\.\s{0,3}['\"]n|pop['\"]\s{0,3}\.\s{0,3}['\"]e['\"]\s{0,3}\.\s{0,3}['\"]n)['"]/ nocase
         $split_file_put_contents = /['"](f['\"]\s{0,3}\.\s{0,3}['\"]ile_put_contents|fi['\"]\s{0,3}\.\s{0,3}['\"]le_put_contents|fil['\"]\s{0,3}\.\s{0,3}['\"]e_put_contents|file['\"]\s{0,3}\.\s{0,3}['\"]_put_contents|file_['\"]\s{0,3}\.\s{0,3}['\"]put_contents|file_p['\"]\s{0,3}\.\s{0,3}['\"]ut_contents|file_pu['\"]\s{0,3}\.\s{0,3}['\"]t_contents|file_put['\"]\s{0,3}\.\s{0,3}['\"]_contents|file_put_['\"]\s{0,3}\.\s{0,3}['\"]contents|file_put_c['\"]\s{0,3}\.\s{0,3}['\"]ontents|file_put_co['\"]\s{0,3}\.\s{0,3}['\"]ntents|file_put_con['\"]\s{0,3}\.\s{0,3}['\"]tents|file_put_cont['\"]\s{0,3}\.\s{0,3}['\"]ents|file_put_conte['\"]\s{0,3}\.\s{0,3}['\"]nts|file_put_conten['\"]\s{0,3}\.\s{0,3}['\"]ts|file_put_content['\"]\s{0,3}\.\s{0,3}['\"]s)['"]/ nocase
     condition:
-        any of them
+        (
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_encoded_function_name
@@ -236,7 +343,13 @@ rule fim_php_obfuscation_encoded_function_name
         $rot = /str_rot13\s{0,5}\(\s{0,5}['"](riny|nffreg|flfgrz|rkrp|cnffgueh|furyy_rkrp|onfr64_qrpbqr|tmvasyngr|perngr_shapgvba|cbcra|cebp_bcra|tmhapbzcerff)['"]/ nocase
         $b64 = /base64_decode\s{0,5}\(\s{0,5}['"](ZXZhbA|YXNzZXJ0|c3lzdGVt|ZXhlYw|cGFzc3RocnU|c2hlbGxfZXhlYw|YmFzZTY0X2RlY29kZQ|Z3ppbmZsYXRl|Y3JlYXRlX2Z1bmN0aW9u|c3RyX3JvdDEz|cG9wZW4|cHJvY19vcGVu|Z3p1bmNvbXByZXNz)/
     condition:
-        any of them
+        (
+            (
+                any of them
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_superglobal_built_from_strings
@@ -254,7 +367,13 @@ rule fim_php_obfuscation_superglobal_built_from_strings
         $d = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}['"]_(POST|GET|REQUEST|COOKIE|SERVER)['"]\s{0,5};/
         $vv = /\$\$[a-zA-Z_\x7f-\xff]|\$\{\s{0,3}\$|\$GLOBALS\s{0,3}\[\s{0,3}\$/
     condition:
-        $a or $b or $c or ($d and $vv)
+        (
+            (
+                $a or $b or $c or ($d and $vv)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_chr_chain
@@ -267,8 +386,13 @@ rule fim_php_obfuscation_chr_chain
         looks_for = "chr(NN).chr(NN).chr(NN).chr(NN).chr(NN)"
     strings:
         $a = /chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}(6[5-9]|[7-9]\d|1[01]\d|12[0-2])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(/ nocase
+        $hex = /chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)\s{0,3}\.\s{0,3}chr\s{0,3}\(\s{0,3}0x(6[1-9a-f]|7[0-9a])\s{0,3}\)/ nocase
     condition:
-        $a and fim_php_obfuscation_not_asset
+        (
+            ($a or $hex) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_chr_chain_with_sink
@@ -280,7 +404,13 @@ rule fim_php_obfuscation_chr_chain_with_sink
         severity = "high"
         looks_for = "chr(..).chr(..)... + eval/assert/$f()"
     condition:
-        fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            (
+                fim_php_obfuscation_chr_chain and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_str_replace_function_name
@@ -294,7 +424,13 @@ rule fim_php_obfuscation_str_replace_function_name
     strings:
         $a = /str_i?replace\s{0,5}\(\s{0,5}['"][^'"\n]{1,10}['"]\s{0,5},\s{0,5}(''|"")\s{0,5},\s{0,5}['"][a-zA-Z0-9_]{8,80}['"]\s{0,5}\)/ nocase
     condition:
-        $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        (
+            (
+                $a and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_variable_variable_call_with_request
@@ -310,7 +446,11 @@ rule fim_php_obfuscation_variable_variable_call_with_request
         $br = /\$\{[^}\n]{1,40}\}\s{0,5}\(/
         $gl = /\$GLOBALS\s{0,3}(\[[^\]\n]{1,60}\]\s{0,3}){1,3}\(/
     condition:
-        any of them and fim_php_obfuscation_request_input and fim_php_obfuscation_not_asset
+        (
+            any of them and fim_php_obfuscation_request_input and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_hex_escaped_letters_with_sink
@@ -324,7 +464,13 @@ rule fim_php_obfuscation_hex_escaped_letters_with_sink
     strings:
         $a = /(\\x(4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA])){6}/
     condition:
-        $a and fim_php_obfuscation_code_sink
+        (
+            (
+                $a and fim_php_obfuscation_code_sink
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_create_function_from_decoder
@@ -338,7 +484,13 @@ rule fim_php_obfuscation_create_function_from_decoder
     strings:
         $a = /\bcreate_function\s{0,10}\(\s{0,10}['"][^'"\n]{0,40}['"]\s{0,10},\s{0,10}@?(gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|urldecode|rawurldecode|\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30})\s{0,10}\(/ nocase
     condition:
-        $a
+        (
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_goto_spaghetti
@@ -352,7 +504,13 @@ rule fim_php_obfuscation_goto_spaghetti
     strings:
         $g = /\bgoto\s{1,5}[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3};/ nocase
     condition:
-        #g >= 30 and #g * 150 > filesize
+        (
+            (
+                #g >= 30 and #g * 150 > filesize
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_goto_spaghetti_with_sink
@@ -364,7 +522,13 @@ rule fim_php_obfuscation_goto_spaghetti_with_sink
         severity = "medium"
         looks_for = "30+ goto statements + eval/assert/$f()"
     condition:
-        fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            (
+                fim_php_obfuscation_goto_spaghetti and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_high_entropy_with_eval
@@ -378,10 +542,16 @@ rule fim_php_obfuscation_high_entropy_with_eval
     strings:
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        filesize > 2KB and filesize < 2MB and $php in (0..256)
-        and fim_php_obfuscation_code_sink
-        and math.entropy(0, filesize) >= 5.6
-        and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
+        (
+            (
+                filesize > 2KB and filesize < 2MB and $php in (0..256)
+                and fim_php_obfuscation_code_sink
+                and math.entropy(0, filesize) >= 5.6
+                and math.count(0xE3, 0, filesize) + math.count(0xE4, 0, filesize) + math.count(0xE5, 0, filesize) + math.count(0xE6, 0, filesize) + math.count(0xE7, 0, filesize) + math.count(0xE8, 0, filesize) + math.count(0xE9, 0, filesize) + math.count(0xD0, 0, filesize) + math.count(0xD1, 0, filesize) < filesize \ 100
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_tiny_fragment_concatenation
@@ -398,8 +568,12 @@ rule fim_php_obfuscation_tiny_fragment_concatenation
         $d1 = /[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"\."[a-zA-Z_0-9]{1,3}"/
         $d2 = /[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}" \. "[a-zA-Z_0-9]{1,3}"/
     condition:
-        any of them and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            any of them and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_xor_string_building
@@ -416,8 +590,12 @@ rule fim_php_obfuscation_xor_string_building
         $x3 = /['"][^'"\n,\s]{1,12}' \^ '[^'"\n,\s]{1,12}['"]/
         $x4 = /['"][^'"\n,\s]{1,12}" \^ "[^'"\n,\s]{1,12}['"]/
     condition:
-        #x1 + #x2 + #x3 + #x4 >= 2 and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            #x1 + #x2 + #x3 + #x4 >= 2 and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_underscore_variables
@@ -432,7 +610,13 @@ rule fim_php_obfuscation_underscore_variables
         $u = /\$_{2,8}\s{0,3}(=|\+\+|\.=|\[)/
         $call = /\$_{1,8}\s{0,3}\(/
     condition:
-        #u >= 8 and $call and filesize < 64KB
+        (
+            (
+                #u >= 8 and $call and filesize < 64KB
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_many_escaped_letters
@@ -446,8 +630,12 @@ rule fim_php_obfuscation_many_escaped_letters
     strings:
         $e = /\\x[4-7][0-9a-fA-F]/
     condition:
-        #e >= 30 and filesize < 64KB and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or (fim_php_obfuscation_variable_call and fim_php_obfuscation_request_input))
+        (
+            #e >= 30 and filesize < 64KB and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or (fim_php_obfuscation_variable_call and fim_php_obfuscation_request_input))
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_scrambled_variable_names
@@ -462,8 +650,12 @@ rule fim_php_obfuscation_scrambled_variable_names
         $o = /\$O[O0]{4,11}[^\w\x7f-\xff]/
         $l = /\$(l1|lI|ll|I1|Il|II)[lI1]{3,10}[^\w\x7f-\xff]/
     condition:
-        (#o >= 10 or #l >= 10) and fim_php_obfuscation_not_asset
-        and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        (
+            (#o >= 10 or #l >= 10) and fim_php_obfuscation_not_asset
+            and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
 }
 
 rule fim_php_obfuscation_decoded_literal_evaluated
@@ -476,8 +668,250 @@ rule fim_php_obfuscation_decoded_literal_evaluated
         looks_for = "$x = base64_decode('...' or $literal_var); ... eval($x) / assert($x)"
     strings:
         $dec = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}@?((gzinflate|gzuncompress|gzdecode|str_rot13|strrev|base64_decode|convert_uudecode|hex2bin|rawurldecode|urldecode)\s{0,5}\(\s{0,5}@?){1,4}(['"][^'"\n]{16}|\$[a-zA-Z_\x7f-\xff])/ nocase
-        $sink_e = /[^\w>:$.\\]eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
-        $sink_a = /[^\w>:$.\\]assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
+        $sink_e = /(^|[^\w>:$.\\])eval\s{0,10}\(\s{0,10}(['"]\?>['"]\s{0,5}\.\s{0,5})?@?\$[a-zA-Z_\x7f-\xff]/ nocase
+        $sink_a = /(^|[^\w>:$.\\])assert\s{0,10}\(\s{0,10}@?\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}(\[[^\]\n]{1,40}\]\s{0,5})?\)/ nocase
     condition:
-        filesize < 16KB and $dec and any of ($sink*)
+        (
+            (
+                filesize < 16KB and $dec and any of ($sink*)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_decoder_names_in_variables
+{
+    meta:
+        author = "fim project"
+        description = "Two or more decoder names (base64_decode, gzinflate, str_rot13...) are stored in variables and called through them, nested: the packed-payload loader of obfuscators such as those wrapping WSO/FilesMan shells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$a = 'base64_decode'; $b = 'gzinflate'; ... $b($a('...'))"
+    strings:
+        $n1 = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,5}=\s{0,5}['"](base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|strrev|convert_uudecode|hex2bin)['"]/ nocase
+        $nest = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(/
+    condition:
+        (
+            (
+                #n1 >= 2 and $nest
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_nested_variable_calls_on_blob
+{
+    meta:
+        author = "fim project"
+        description = "Functions called through variables are nested around a long encoded literal ($a($b($c('...long base64...')))): the decoders are hidden and the payload is packed."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$x($y(\"<200+ base64 chars>\")), $x($y($z('...')))"
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3}(\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\(\s{0,3})?['"][A-Za-z0-9+\/=\r\n]{200}/
+    condition:
+        (
+            (
+                $a
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_indexed_character_assembly
+{
+    meta:
+        author = "fim project"
+        description = "A string is assembled from single characters picked out of another string by index ($s[41].$s[16].$s[39]...), repeatedly: function names and code hidden in a shuffled alphabet."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$k = 'x9a_...'; $f = $k[4].$k[12].$k[0].$k[7]...; $f(...)"
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
+        $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\}) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}(\[\d{1,3}\]|\{\d{1,3}\})/
+    condition:
+        (
+            (
+                #a + #b >= 4 and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_hex_encoded_php
+{
+    meta:
+        author = "fim project"
+        description = "A long hexadecimal literal that decodes to PHP source ('3c3f706870' is '<?php') or that is decoded with hex2bin/pack('H*') in a file that runs code or writes files: a payload hidden as hex."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$t = '3c3f7068700d0a...'; file_put_contents($n, hex2bin($t)) / assert(pack('H*', $___))"
+    strings:
+        $php = /['"]3c3f(706870[0-9a-fA-F]{100}|[0-9a-fA-F]{30})/ nocase
+        $hex = /(hex2bin\s{0,5}\(|pack\s{0,5}\(\s{0,5}['"]H\*['"]\s{0,5},)\s{0,5}['"][0-9a-fA-F]{400}/ nocase
+        $w = /\b(file_put_contents|fwrite|fputs)\s{0,5}\(/ nocase
+    condition:
+        (
+            (
+                $php or ($hex and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call or $w))
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_encoded_code
+{
+    meta:
+        author = "fim project"
+        description = "Encoded code (low): a commercial encoder's loader stub (ionCube, SourceGuardian) or a vendor-headed file that evaluates one encoded literal and reads no request input. Usually licensed software; worth a look only if no such product is installed here."
+        family = "php_obfuscation"
+        severity = "low"
+        looks_for = "ionCube/SourceGuardian loader stubs; /** @package X */ eval(base64_decode('...')) alone"
+    condition:
+        (
+            // not via fim_php_obfuscation_not_asset: that helper excludes exactly these files from the other rules
+            fim_php_obfuscation_encoder_stub or fim_php_obfuscation_vendor_encoded
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_char_function_in_variable
+{
+    meta:
+        author = "fim project"
+        description = "The chr function (or another one-character decoder) is reached through a variable and called over and over with character codes ($c(101).$c(118).$c(97)...): code and names assembled so that no word of them appears in the file."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$f = chr(99).chr(104).chr(114); $code = $f(101).$f(118).$f(97).$f(108)..."
+    strings:
+        $a = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)\.\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
+        $b = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\) \. \$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\(\d{2,3}\)/
+    condition:
+        (
+            (
+                ($a or $b) and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_dynamic_superglobal_call
+{
+    meta:
+        author = "fim project"
+        description = "An element of an array reached through a variable-variable (${$x}[...], usually a superglobal whose name was computed) is called as a function or evaluated: the alphanumeric-free one-liner webshells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$_ = '...'^'...'; ${$_}[_](${$_}[__]); eval(\"\".${$a}['a'])"
+    strings:
+        $call = /\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(/
+        $vv = /\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,20}\]\s{0,3}\(\s{0,3}\$\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[/
+        $read = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}=\s{0,3}\$\{\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\}\s{0,3}\[/
+    condition:
+        (
+            (
+                $call or $vv or ($read and fim_php_obfuscation_code_sink)
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_embedded_base64_php
+{
+    meta:
+        author = "fim project"
+        description = "A PHP file carries another PHP program as a base64 literal ('PD9waHA' is base64 for '<?php', 'PD9' for '<?'): code that is decoded later to be run, written out or injected into other files."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$code = 'PD9waHAK...'; base64_decode('PD9pZigk...')"
+    strings:
+        $a = /['"](PD9waHA|PD9pZi|PD9ldmFs|PD9AZXZhb|PD89|PD8gc|PD9cbi|PD8K)[A-Za-z0-9+\/]{60}/
+        $php = /<\?(php|=|\s)/ nocase
+    condition:
+        (
+            (
+                $a and $php
+            ) and fim_php_obfuscation_not_asset
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_globals_indirection
+{
+    meta:
+        author = "fim project"
+        description = "Variables are reached again and again through ${${'GLOBALS'}['random_key']}: an obfuscator that renames every variable into a random key of $GLOBALS, used to pack webshells."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "${${\"GLOBALS\"}[\"abcxyz\"]} used many times"
+    strings:
+        $a = /\$\{\s{0,3}\$\{\s{0,3}['"]GLOBALS['"]\s{0,3}\}\s{0,3}\[/
+    condition:
+        (
+            #a >= 5
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_nibble_table_decoder
+{
+    meta:
+        author = "fim project"
+        description = "A payload is decoded two symbols at a time through a lookup table of sixteen entries (chr(($h[$a] << 4) + $h[$b])) and then evaluated or called: a packer that keeps its payload in punctuation-only text."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "for (...) { if ($o < 16) $h[$e[$o]] = $o; else $d .= chr(($h[$e[$o]] << 4) + $h[$e[++$o]]); } eval($d);"
+    strings:
+        $n = /chr\s{0,3}\(\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\s{0,3}\[[^\]\n]{1,40}\]\s{0,3}\]?\s{0,3}<<\s{0,3}4\s{0,3}\)\s{0,3}\+/ nocase
+    condition:
+        (
+            $n and (fim_php_obfuscation_code_sink or fim_php_obfuscation_variable_call)
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_function_names_in_array
+{
+    meta:
+        author = "fim project"
+        description = "Function names (chr, ord, base64_decode, str_rot13, create_function...) are stored as values of an array (often an alias of $GLOBALS) and the functions are called through the array elements: an obfuscator that removes every direct call from the code."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "$g['a1'] = 'chr'; $g['b2'] = 'ord'; $g['c3'] = 'base64_decode'; ... $g['a1'](101)"
+    strings:
+        $name = /\[\s{0,3}['"][\w\x7f-\xff]{1,20}['"]\s{0,3}\]\s{0,3}=\s{0,3}['"](chr|ord|define|base64_decode|str_rot13|gzinflate|gzuncompress|strrev|urldecode|rawurldecode|create_function|assert|eval|hex2bin|pack|implode|explode|str_replace|preg_replace|call_user_func|file_get_contents|fwrite|fopen)['"]\s{0,3};/ nocase
+        $call = /\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[['"][\w\x7f-\xff]{1,20}['"]\]\(/
+    condition:
+        (
+            #name >= 3 and #call >= 3
+        )
+        // decides on comments (licence, vendor header): matched on the stored bytes, not on the comment-stripped view
+        and chain != "strip-comments"
+}
+
+rule fim_php_obfuscation_substitution_cipher_decoder
+{
+    meta:
+        author = "fim project"
+        description = "A helper maps every character of a string through a substitution table (isset($map[$s[$i]]) ? $map[$s[$i]] : $s[$i]) and the result is url-decoded or run through a variable function: the loader of a substitution-ciphered payload."
+        family = "php_obfuscation"
+        severity = "high"
+        looks_for = "for(...) $o .= isset($t[$s[$i]]) ? $t[$s[$i]] : $s[$i]; $f = 'rawurl' . 'decode'; return $f($o);"
+    strings:
+        // unmapped characters pass through unchanged: the false branch is the input character itself
+        $map = /isset\s{0,3}\(\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}\)\s{0,3}\?\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]\]\s{0,3}:\s{0,3}\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\[\$[a-zA-Z_\x7f-\xff][\w\x7f-\xff]{0,30}\]/
+    condition:
+        $map and (fim_php_obfuscation_variable_call or fim_php_obfuscation_code_sink)
+        and chain != "strip-comments"
 }

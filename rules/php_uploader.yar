@@ -7,6 +7,48 @@
  * public rule set.
  */
 
+private rule fim_php_uploader_unit_test
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is a PHPUnit-style test case class"
+        family = "php_uploader"
+        severity = "low"
+        looks_for = "class FooTest extends TestCase { public function testX() ... }"
+    strings:
+        $ext = /class\s{1,5}\w{1,60}Test\s{1,5}extends\s{1,5}\\?[\w\\]{0,80}TestCase\b/
+        $t = /function\s{1,5}test\w{0,60}\s{0,5}\(/
+    condition:
+        $ext and $t
+}
+
+private rule fim_php_uploader_not_asset
+{
+    meta:
+        author = "fim project"
+        description = "Helper: the file is not JavaScript, a style sheet, JSON, documentation or a translation catalogue, where PHP syntax shows up as quoted examples or keyword lists"
+        family = "php_uploader"
+        severity = "low"
+        looks_for = "extension not in .js .cjs .mjs .ts .vue .css .json .map .md .rst .po"
+    strings:
+        // a text file holds a PHP payload only when a line starts with the PHP tag (prose quoting PHP does not)
+        $tag0 = /<\?(php|=|\s)/ nocase
+        $tagline = /\n<\?(php|=|\s)/ nocase
+    condition:
+        not (extension == ".js" or extension == ".cjs" or extension == ".mjs" or extension == ".jsx"
+             or extension == ".ts" or extension == ".tsx" or extension == ".vue" or extension == ".css"
+             or extension == ".scss" or extension == ".less" or extension == ".json" or extension == ".map"
+             or extension == ".md" or extension == ".markdown" or extension == ".rst" or extension == ".po"
+             or extension == ".pot")
+        // unit tests of upload code fake $_FILES and call move_uploaded_file on purpose
+        and not fim_php_uploader_unit_test
+        and not (extension == ".txt" and not ($tag0 in (0..16) or $tagline))
+        // archives (backups, plugin packages) hold PHP sources as members; they are listed, never run
+        and not ((filetype == "ZIP" or filetype == "GZIP") and not extension matches /^\.(php\d?|phtml|pht|inc)$/)
+}
+
+
+
 rule fim_php_uploader_client_chosen_name
 {
     meta:
@@ -18,7 +60,13 @@ rule fim_php_uploader_client_chosen_name
     strings:
         $mv_name = /\b(move_uploaded_file|copy|rename)\s{0,10}\(\s{0,10}@?\$_FILES\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\[\s{0,5}['"]tmp_name['"]\s{0,5}\]\s{0,5},[^;{}]{0,150}(\$_FILES\s{0,5}\[[^\]\n]{1,60}\]\s{0,5}\[\s{0,5}['"]name['"]|\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[)/ nocase
     condition:
-        $mv_name
+        (
+            (
+                $mv_name
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_small_unvalidated
@@ -36,7 +84,13 @@ rule fim_php_uploader_small_unvalidated
         $v2 = /new\s{1,5}finfo/ nocase
         $v3 = /\bstrtolower\s{0,5}\(\s{0,5}(pathinfo|substr|strrchr|end)/ nocase
     condition:
-        filesize < 4KB and $files and $mv and not any of ($v*)
+        (
+            (
+                filesize < 4KB and $files and $mv and not any of ($v*)
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_write_request_named_file
@@ -51,7 +105,13 @@ rule fim_php_uploader_write_request_named_file
         $fpc = /\bfile_put_contents\s{0,10}\(\s{0,10}@?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|getallheaders)/ nocase
         $fopen = /\bfopen\s{0,10}\(\s{0,10}@?\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[[^;{}]{1,100},\s{0,10}['"][wax]\+?[bt]?['"]/ nocase
     condition:
-        any of them
+        (
+            (
+                any of them
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_write_request_content
@@ -65,7 +125,13 @@ rule fim_php_uploader_write_request_content
     strings:
         $a = /\b(file_put_contents|fwrite|fputs)\s{0,10}\([^;{}]{1,120},\s{0,10}@?((base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|urldecode|stripslashes)\s{0,5}\(\s{0,5})?(\$_(GET|POST|REQUEST|COOKIE)\s{0,5}\[|\$_SERVER\s{0,5}\[\s{0,5}['"]HTTP_|file_get_contents\s{0,5}\(\s{0,5}['"]php:\/\/input|getallheaders)/ nocase
     condition:
-        filesize < 8KB and $a
+        (
+            (
+                filesize < 8KB and $a
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_remote_fetch_to_disk
@@ -84,8 +150,14 @@ rule fim_php_uploader_remote_fetch_to_disk
         $php_target = /['"][^'"\n]{0,120}\.(php\d?|phtml|phar)['"]/ nocase
         $php = /<\?(php|=|\s)/ nocase
     condition:
-        $php and ($nested or $copy or (filesize < 8KB and $fetch and $write and $php_target))
-        and not (extension == ".md" or extension == ".rst" or extension == ".txt" or extension == ".html" or extension == ".htm" or extension == ".js" or extension == ".json")
+        (
+            (
+                $php and ($nested or $copy or (filesize < 8KB and $fetch and $write and $php_target))
+                and not (extension == ".md" or extension == ".rst" or extension == ".txt" or extension == ".html" or extension == ".htm" or extension == ".js" or extension == ".json")
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }
 
 rule fim_php_uploader_drops_php_code
@@ -100,5 +172,11 @@ rule fim_php_uploader_drops_php_code
         $b64php = /['"](PD9waHA|PD89|PD8gc)/
         $write = /\b(file_put_contents|fwrite|fputs)\s{0,10}\(/ nocase
     condition:
-        $b64php and $write
+        (
+            (
+                $b64php and $write
+            ) and fim_php_uploader_not_asset
+        )
+        // comments: skip the stored bytes when a comment-stripped view of them is matched too
+        and not has_code_view
 }

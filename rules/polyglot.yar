@@ -48,6 +48,9 @@ rule fim_polyglot_php_in_image_extension
          or extension == ".ttf" or extension == ".woff" or extension == ".woff2" or extension == ".eot"
          or extension == ".zip" or extension == ".gz" or extension == ".pdf" or extension == ".swf")
         and any of them
+        // a real archive (backup, plugin package) holds PHP sources as members; only a file that
+        // merely wears an archive extension is a disguised payload
+        and not (filetype == "ZIP" or filetype == "GZIP")
 }
 
 rule fim_polyglot_php_code_in_text_file
@@ -60,7 +63,7 @@ rule fim_polyglot_php_code_in_text_file
         looks_for = "'<?php' + eval/assert/system/exec/passthru/shell_exec + request input or decoder, in .txt/.log/.css/.js/..."
     strings:
         $php = /<\?(php|=)/ nocase
-        $sink = /[^\w>:$.\\](eval|assert|system|exec|passthru|shell_exec|popen|proc_open|create_function)\s{0,10}\(/ nocase
+        $sink = /(^|[^\w>:$.\\])(eval|assert|system|exec|passthru|shell_exec|popen|proc_open|create_function)\s{0,10}\(/ nocase
         $src1 = /\$_(GET|POST|REQUEST|COOKIE|FILES)\b/
         $src2 = /\b(base64_decode|gzinflate|gzuncompress|str_rot13|strrev|hex2bin)\s{0,5}\(/ nocase
         $src3 = "php://input" nocase
@@ -72,6 +75,11 @@ rule fim_polyglot_php_code_in_text_file
          or extension == ".po" or extension == "")
         and filename != ".htaccess"
         and $php and $sink and any of ($src*)
+        // documentation, catalogues and changelogs quote PHP in prose: there the code must open the file
+        and (not (extension == ".md" or extension == ".po" or extension == ".mo" or extension == ".txt"
+                  or extension == ".xml" or extension == ".json" or extension == ".csv" or extension == ".ini"
+                  or extension == ".js" or extension == ".css")
+             or $php in (0..3))
 }
 
 rule fim_polyglot_double_extension_php

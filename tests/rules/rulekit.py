@@ -20,6 +20,8 @@ RULES_DIR = REPO / "rules"
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 EXTERNAL_NAMES = fim_rules.EXTERNAL_NAMES
+# The unpacking stage's externals (layer, chain, has_code_view) with their layer-0 defaults.
+LAYER_DEFAULTS = fim_rules.LAYER_DEFAULTS
 SEVERITIES = ("critical", "high", "medium", "low")  # most severe first
 
 Match = tuple[str, str, dict]
@@ -33,13 +35,16 @@ def externals_for(path: str | os.PathLike, head: bytes = b"", owner: str = "") -
 def compile_rules(rules_dir: Path = RULES_DIR, **kwargs) -> yara.Rules:
     """Compile every ``*.yar`` in ``rules_dir``, one namespace per file stem."""
     filepaths = {p.stem: str(p) for p in sorted(rules_dir.glob("*.yar"))}
-    externals = dict.fromkeys(EXTERNAL_NAMES, "")
+    externals = {**dict.fromkeys(EXTERNAL_NAMES, ""), **LAYER_DEFAULTS}
     return yara.compile(filepaths=filepaths, externals=externals, **kwargs)
 
 
-def match_bytes(rules: yara.Rules, data: bytes, path: str | os.PathLike) -> list[Match]:
-    """Match ``data`` as if it were the content of the file at ``path``."""
-    found = rules.match(data=data, externals=externals_for(path, data[:16]))
+def match_bytes(
+    rules: yara.Rules, data: bytes, path: str | os.PathLike, **layer: str | int | bool
+) -> list[Match]:
+    """Match ``data`` as if it were the content of the file at ``path`` (on the layer given by
+    ``layer``/``chain``/``has_code_view``, else as stored)."""
+    found = rules.match(data=data, externals={**externals_for(path, data[:16]), **LAYER_DEFAULTS, **layer})
     return [(m.namespace, m.rule, dict(m.meta)) for m in found]
 
 

