@@ -99,8 +99,13 @@ class Dispatcher:
         host: str,
         connect: Callable[[], sqlite3.Connection],
         raise_health: HealthRaiser,
+        *,
+        mask: Callable[[str], str] = str,
     ):
         self.targets = list(targets)
+        # Every sink's error text passes through here before it is stored, logged or alerted:
+        # a program's stderr or a server's reply may repeat a token from the sink's settings.
+        self.mask = mask
         self.settings = settings
         self.host = host
         self.connect = connect
@@ -168,7 +173,7 @@ class Dispatcher:
         try:
             target.sink.send(planned.batch, timeout)
         except SinkError as exc:
-            return str(exc)
+            return self.mask(str(exc))
         except Exception as exc:  # a bug in a sink must not stop the others, nor lose the rows
             log.exception("alert sink %s: unexpected error", target.name)
             return f"internal error: {exc.__class__.__name__}"

@@ -53,6 +53,7 @@ class AlertService:
         *,
         hostname: str = "",
         busy_timeout: float = 5.0,
+        masker: Masker | None = None,
     ):
         self.targets = list(targets)
         self.settings = settings
@@ -60,7 +61,10 @@ class AlertService:
         self.hostname = hostname or settings.hostname or socket.gethostname()
         self.busy_timeout = busy_timeout
         self.outbox = Outbox(self.targets)
-        self.dispatcher = Dispatcher(self.targets, settings, self.hostname, self._connect, self._raise_health)
+        self.dispatcher = Dispatcher(
+            self.targets, settings, self.hostname, self._connect, self._raise_health,
+            mask=(masker or Masker()).mask,
+        )  # fmt: skip
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,7 +102,7 @@ class AlertService:
             targets.extend(Target(sink, cfg) for sink in built)
         if problems:
             raise ConfigError(source, problems)
-        return cls(targets, settings, db_path, busy_timeout=busy_timeout)
+        return cls(targets, settings, db_path, busy_timeout=busy_timeout, masker=masker)
 
     # -- wiring --------------------------------------------------------------------------------
 

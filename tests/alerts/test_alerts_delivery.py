@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -326,3 +327,22 @@ def test_smtp_password_and_webhook_secrets_never_reach_errors_or_logs(db, smtp_s
     assert "127.0.0.1" in errors  # the errors say where, not with what
     for secret in ("Sup3rS3cretPw", "T0KEN-ABCDEFGH", "hmac-S3CRET", "HEADER-S3CRET"):
         assert secret not in errors and secret not in caplog.text
+
+
+def test_exec_programs_error_output_never_shows_a_secret_from_its_environment(db, tmp_path):
+    program = tmp_path / "leaky.sh"
+    program.write_text(
+        '#!/bin/sh\ncat >/dev/null\necho "post failed: ?token=$API_TOKEN" >&2\nexit 3\n'
+    )
+    program.chmod(0o755)
+    token = "s3cr3t-T0KEN-value-9f8e7d"
+    service = make_service(
+        db, [{"name": "cmd", "type": "exec", "argv": [str(program)], "env": {"API_TOKEN": token}}]
+    )
+    add_findings(db, service, [finding(b"/srv/alice/up/x.php")])
+    service.deliver_due(5.0, flush=True)
+    with sqlite3.connect(db) as conn:
+        stored = [row[0] for row in conn.execute("SELECT last_error FROM alert_outbox")]
+        stored += [row[0] for row in conn.execute("SELECT last_error FROM alert_sinks")]
+    assert any("exit status 3" in (e or "") for e in stored)  # the failure is recorded...
+    assert not any(token in (e or "") for e in stored)  # ...without the token
