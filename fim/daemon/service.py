@@ -11,7 +11,9 @@ baseline makes the walk skip what an event already scanned. Walking is in
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 import signal
 import sqlite3
 import threading
@@ -86,6 +88,7 @@ class Daemon(DaemonWalks, DaemonHealth):
             self.log.error("cannot start", error=str(exc))
             return 1
         self._install_signals()
+        _raise_open_files_limit()
         try:
             self._start_watching()
             self._loop()
@@ -367,3 +370,14 @@ class Daemon(DaemonWalks, DaemonHealth):
             doc.write(path)
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
+
+
+def _raise_open_files_limit() -> None:
+    """Use every descriptor the hard limit allows: walks and the watch tree hold one per
+    directory level, and a customer decides how deep their tree is."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(
+                resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard)
+            )

@@ -151,8 +151,14 @@ class Watches:
         if now < self._restart_at:
             return []
         self.reader.close()
-        # A reader that cannot start is seen dead at the next look, and retried.
-        self.reader = InotifyReader(self.coalescer, open_root=self._open_root)
+        try:
+            reader = InotifyReader(self.coalescer, open_root=self._open_root)
+        except OSError as exc:  # out of descriptors, say: the dead reader stays, retried later
+            self.failure = f"cannot start a new event reader: {exc.strerror or exc}"
+            self._restart_at = now + 5.0
+            return []
+        # A reader that cannot start its instance is seen dead at the next look, and retried.
+        self.reader = reader
         self.reader.start()
         self.restarts += 1
         self._last_restart = now

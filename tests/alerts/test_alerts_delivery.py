@@ -331,9 +331,7 @@ def test_smtp_password_and_webhook_secrets_never_reach_errors_or_logs(db, smtp_s
 
 def test_exec_programs_error_output_never_shows_a_secret_from_its_environment(db, tmp_path):
     program = tmp_path / "leaky.sh"
-    program.write_text(
-        '#!/bin/sh\ncat >/dev/null\necho "post failed: ?token=$API_TOKEN" >&2\nexit 3\n'
-    )
+    program.write_text('#!/bin/sh\ncat >/dev/null\necho "post failed: ?token=$API_TOKEN" >&2\nexit 3\n')
     program.chmod(0o755)
     token = "s3cr3t-T0KEN-value-9f8e7d"
     service = make_service(

@@ -319,3 +319,28 @@ def test_daemon_applies_upload_policy_and_quarantine_in_real_time(daemon, hostin
     rules = {r for p, r, _c in d.findings() if p == bytes(planted)}
     assert any(r.startswith("policy.") for r in rules)
     assert d.stop() == 0
+
+
+def test_daemon_raises_its_open_files_soft_limit_so_deep_trees_cannot_exhaust_it(daemon, hosting):
+    import resource
+    from pathlib import Path
+
+    import pytest
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard <= 256:
+        pytest.skip("the hard limit leaves nothing to raise")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # the daemon inherits 256
+    try:
+        d = daemon().start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    limits = Path(f"/proc/{d.proc.pid}/limits").read_text()
+    (line,) = [ln for ln in limits.splitlines() if ln.startswith("Max open files")]
+    daemon_soft = line.split()[3]
+    assert daemon_soft != "256"
+    assert (
+        daemon_soft == ("unlimited" if hard == resource.RLIM_INFINITY else str(hard))
+        or int(daemon_soft) > 256
+    )
+    assert d.stop() == 0
