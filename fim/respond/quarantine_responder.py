@@ -133,7 +133,8 @@ class QuarantineResponder:
         self._say(f"fim: quarantined {shown} as #{rec.id} ({reason})")
 
     def _quarantined(self, path: bytes, sha: str | None) -> bool:
-        return qrecords.exists(self.store, path, sha, "quarantined")
+        with self.store._guard():
+            return qrecords.exists(self.store, path, sha, "quarantined")
 
     def _restored_before(self, path: bytes, sha: str | None) -> bool:
         with self.store._guard():
