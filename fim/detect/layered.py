@@ -17,11 +17,20 @@ import dataclasses
 import math
 import time
 
-from fim.core.model import RuleMatch
+from fim.core.model import RuleMatch, Severity
 from fim.detect import unpack
 from fim.detect.rules import LAYER_DEFAULTS, MatchTimeout, RuleEngine
 
 CODE_VIEW = "strip-comments"
+# fim's own notices (ruleset "fim": reported, never a reason to quarantine).
+UNPACK_FAILED = RuleMatch(
+    rule="fim_unpack_failed",
+    ruleset="fim",
+    severity=Severity.LOW,
+    description="decoding this file's layers failed (a fim bug); the file as stored was matched",
+    family="health",
+)
+_TIMED_OUT = RuleMatch(rule="fim_match_timeout", ruleset="fim", severity=Severity.MEDIUM, description="")
 # Files unpacked whatever their content: server-side scripts (and text, which shells are
 # often uploaded as before being renamed or included). Others only when they hold server-side
 # code markers (a polyglot image, an HTML page with PHP in it): unpacking every stylesheet,
@@ -50,29 +59,48 @@ def match_layers(
     base = {**externals, **LAYER_DEFAULTS}
     raw = engine.match(data, base, timeout)  # MatchTimeout: the caller matches the file's ends
     found: dict[tuple[str, str], RuleMatch] = {(m.ruleset, m.rule): m for m in raw}
-    if raw:
+    try:
+        late = _layers(engine, data, base, found, deadline)
+    except Exception as exc:  # a bug in unpacking must never cost what the stored bytes showed
+        late = dataclasses.replace(UNPACK_FAILED, description=f"{UNPACK_FAILED.description}: {exc!r}"[:300])
+    if late is not None and late.rule == timeout_match.rule:
+        late = dataclasses.replace(timeout_match, chain=late.chain)
+    return [*found.values(), *([late] if late is not None else [])]
+
+
+def _layers(
+    engine: RuleEngine,
+    data: bytes,
+    base: dict[str, str | int | bool],
+    found: dict[tuple[str, str], RuleMatch],
+    deadline: float,
+) -> RuleMatch | None:
+    """Adds to ``found`` what the comment-stripped view and the decoded layers match; returns a
+    notice when the file's time ran out on the way (else None)."""
+    if found:
         view = unpack.strip_php_comments(data)
         if view is not None:
             # The stored bytes again, now telling the rules that a code view exists.
             got = _match(engine, data, {**base, "has_code_view": True}, deadline)
             if got is None:
-                return [*found.values(), timeout_match]
-            found = {(m.ruleset, m.rule): m for m in got}
+                return _TIMED_OUT
+            found.clear()
+            found.update({(m.ruleset, m.rule): m for m in got})
             got = _match(engine, view, {**base, "layer": 1, "chain": CODE_VIEW}, deadline)
             if got is None:
-                return [*found.values(), timeout_match]
+                return _TIMED_OUT
             for m in got:  # the file itself, minus comments: no decoding chain to report
                 found.setdefault((m.ruleset, m.rule), m)
-    if not worth_unpacking(externals.get("extension", ""), data):
-        return list(found.values())
+    if not worth_unpacking(str(base.get("extension", "")), data):
+        return None
     for layer in unpack.unpack(data, deadline=deadline, code_view=False):
         chain = layer.chain_text
         got = _match(engine, layer.data, {**base, "layer": layer.depth, "chain": chain}, deadline)
         if got is None:
-            return [*found.values(), dataclasses.replace(timeout_match, chain=chain)]
+            return dataclasses.replace(_TIMED_OUT, chain=chain)
         for m in got:
             found.setdefault((m.ruleset, m.rule), dataclasses.replace(m, chain=chain))
-    return list(found.values())
+    return None
 
 
 def _match(

@@ -532,14 +532,18 @@ def _looks_useful(value: bytes) -> bool:
 
 # --- the normalised view ------------------------------------------------------------------
 
-_NUM = rb"(?:0[xX][0-9A-Fa-f]+|&[hH][0-9A-Fa-f]+|\d+)"
+# Bounded: a character code has a few digits, and int() refuses numbers of over 4,300 digits
+# (a shell padded with chr(<5,000 digits>) must not turn its own detection into an error).
+_NUM = rb"(?:0[xX][0-9A-Fa-f]{1,8}+|&[hH][0-9A-Fa-f]{1,8}+|\d{1,10}+)(?![0-9A-Fa-f])"
 _CHR = re.compile(rb"\b(chr[wb]?|mb_chr)\s*\(\s*(" + _NUM + rb")\s*\)", re.I)
 _FROM_CHAR_CODE = re.compile(
     rb"String\s*\.\s*fromCharCode\s*\(\s*(" + _NUM + rb"(?:\s*,\s*" + _NUM + rb"){0,255})\s*\)"
 )
 _SPRINTF = re.compile(rb"\bsprintf\s*\(\s*(" + SHORT + rb")((?:\s*,\s*" + _NUM + rb"){1,256})\s*\)", re.I)
+# Never starting at an escaped quote: a run of \" would otherwise start an attempt at every
+# quote, each scanning up to the cap (quadratic in the run).
 _ESCAPED_DQ = re.compile(
-    rb'"[^"\\\n]{0,%d}+(?:\\.[^"\\\n]{0,%d}+){1,%d}+"' % (MAX_PIECE, MAX_PIECE, MAX_PIECE * 4)
+    rb'(?<!\\)"[^"\\\n]{0,%d}+(?:\\.[^"\\\n]{0,%d}+){1,%d}+"' % (MAX_PIECE, MAX_PIECE, MAX_PIECE * 4)
 )
 # An escape that writes a printable ASCII character (a letter of a hidden name).
 _PRINTABLE_ESCAPE = re.compile(
@@ -553,8 +557,8 @@ _XOR = re.compile(rb"(" + SHORT + rb")\s*\^\s*(" + SHORT + rb")")
 _CONCAT = re.compile(rb"(" + SHORT + rb")((?:\s*[.&+]\s*" + SHORT + rb")+)")
 _CONCAT_PIECE = re.compile(rb"[.&+]\s*(" + SHORT + rb")")
 _IMPLODE = re.compile(
-    rb"\b(?:implode|join)\s*\(\s*(" + SHORT + rb")\s*,\s*(?:array\s*\(|\[)\s*(" + SHORT
-    + rb"(?:\s*,\s*" + SHORT + rb")*)\s*,?\s*[\])]\s*\)",
+    rb"\b(?:implode|join)\s*+\(\s*+(" + SHORT + rb")\s*+,\s*+(?:array\s*+\(|\[)\s*+(" + SHORT
+    + rb"(?:\s*+,\s*+" + SHORT + rb")*+)\s*+(?:,\s*+)?[\])]\s*+\)",
     re.I,
 )  # fmt: skip
 _STR_REPLACE = re.compile(
@@ -874,10 +878,17 @@ def normalise(
 # --- PHP comments ---------------------------------------------------------------------------
 
 _PHP_OPEN = re.compile(rb"<\?(?:php\b|=|(?=\s))", re.I)
+# A string runs to its closing quote, or to the end of the file when it has none: a string left
+# open must not make every later quote start a scan to the end (quadratic in the file).
+_OPEN_STR = (
+    rb"(?:'(?:[^'\\]++|\\.|\\\Z)*+(?:'|\Z)"
+    rb"|\"(?:[^\"\\]++|\\.|\\\Z)*+(?:\"|\Z)"
+    rb"|`(?:[^`\\]++|\\.|\\\Z)*+(?:`|\Z))"
+)
 _PHP_TOKEN = re.compile(
-    rb"(?P<str>" + _SQ + rb"|" + _DQ + rb"|`[^`\\]*+(?:\\.[^`\\]*+)*+`)"
+    rb"(?P<str>" + _OPEN_STR + rb")"
     rb"|(?P<heredoc><<<[ \t]*(?P<q>['\"]?)(?P<id>[A-Za-z_][A-Za-z0-9_]*)(?P=q)\r?\n)"
-    rb"|(?P<line>(?://|\#(?!\[))(?:[^\n?]|\?(?!>))*)"
+    rb"|(?P<line>(?://|\#(?!\[))(?:[^\n?]++|\?(?!>))*+)"
     rb"|(?P<block>/\*.*?(?:\*/|\Z))"
     rb"|(?P<close>\?>)",
     re.S,

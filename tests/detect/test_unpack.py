@@ -293,3 +293,72 @@ def test_a_file_of_thousands_of_encoded_strings_gives_at_most_max_layers():
     code = b"<?php " + b"\n".join(parts)
     assert len(_layers(code)) == 64
     assert len(_layers(code, max_layers=5)) == 5
+
+
+# -- hostile input: a customer controls every byte the unpacker reads --------------------------
+
+_HANG_GUARD = 120  # seconds: a liveness guard for a subprocess, far above any linear run
+
+
+def _run_isolated(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (a regex holding the GIL cannot stall the test run)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=_HANG_GUARD, check=True
+    )
+    return done.stdout
+
+
+def test_implode_call_left_open_before_a_whitespace_run_is_read_in_linear_time():
+    # Quadratic before: 100 KB of spaces held the interpreter lock for 49 s (the daemon froze).
+    out = _run_isolated(
+        "from fim.detect.unpack import unpack\n"
+        "data = b\"<?php $f = implode('', array('a'\" + b' ' * 400_000 + b'x'\n"
+        "print(len(unpack(data)))\n"
+    )
+    assert out.strip().isdigit()
+
+
+def test_a_run_of_escaped_quotes_is_read_in_linear_time():
+    out = _run_isolated(
+        "from fim.detect.unpack import unpack\n"
+        "data = b'<?php $a = \"' + b'\\\\\"' * 1_000_000 + b'; eval($a);'\n"
+        "print(len(unpack(data)))\n"
+    )
+    assert out.strip().isdigit()
+
+
+def test_stripping_a_huge_comment_costs_memory_of_the_order_of_the_file():
+    # About 250 bytes per comment byte before: an 8 MB comment took 2 GB.
+    out = _run_isolated(
+        "import resource\n"
+        "from fim.detect.unpack import strip_php_comments\n"
+        "data = b'<?php eval($_POST[1]); // ' + b'x' * 8_000_000 + b'\\n?>'\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "view = strip_php_comments(data)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print((after - before) * 1024, len(view))\n"
+    )
+    grown, kept = map(int, out.split())
+    assert kept < 100
+    assert grown < 4 * 8_000_000  # the view is a copy at most; not a backtracking stack per byte
+
+
+def test_character_codes_too_long_for_an_int_are_left_alone_not_an_error():
+    data = b"<?php $x = chr(" + b"7" * 5000 + b"); $y = String.fromCharCode(" + b"9" * 5000 + b");"
+    data += b" $z = sprintf('%c', " + b"1" * 5000 + b");"
+    unpack(data)  # never raises: it used to end in int()'s ValueError
+
+
+def test_a_shell_padded_with_a_huge_character_code_is_still_found(tmp_path):
+    import fim
+
+    shell = b"<?php @eval($_POST['cmd']); ?>\n"
+    (tmp_path / "plain.php").write_bytes(shell)
+    (tmp_path / "padded.php").write_bytes(shell + b"<?php $x = chr(" + b"7" * 5000 + b"); ?>\n")
+    report = fim.scan([bytes(tmp_path)])
+    found = {f.path.rsplit(b"/", 1)[-1]: f.match.rule for f in report.findings}
+    assert b"plain.php" in found and b"padded.php" in found
+    assert not report.problems
