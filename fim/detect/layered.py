@@ -9,6 +9,12 @@ a comment-stripped view is matched too, and fires on that view (``chain`` is
 Work stays inside the file's ``match_timeout``: unpacking gets the same deadline, and each
 layer is matched with the time left. The comment-stripped view is only made when the stored
 bytes matched some rule (stripping only removes bytes, so it cannot make a quiet file match).
+
+Cost: a :class:`~fim.detect.rules.YaraEngine` finds the unpacking gates (which decoders and
+rewrites can apply, whether the file holds server-side code markers) in the same pass as the
+findings on the stored bytes, so an ordinary file costs one YARA pass and the unpacker's cheap
+checks. The stored bytes are matched a second time, with ``has_code_view`` true, only when a
+rule can read that external (``uses_code_view``): otherwise both matches are the same.
 """
 
 from __future__ import annotations
@@ -34,8 +40,14 @@ SCRIPT_EXTENSIONS = frozenset((
 CODE_MARKERS = (b"<?php", b"<?=", b"<%", b"runat=")
 
 
-def worth_unpacking(extension: str, data: bytes) -> bool:
-    return extension.lstrip(".").lower() in SCRIPT_EXTENSIONS or any(m in data for m in CODE_MARKERS)
+def worth_unpacking(extension: str, data: bytes, gates: frozenset[str] | None = None) -> bool:
+    """``gates`` from the rule engine's pass say whether ``data`` holds a code marker (the
+    trigger rule's ``marker`` strings are :data:`CODE_MARKERS`); without them, search."""
+    if extension.lstrip(".").lower() in SCRIPT_EXTENSIONS:
+        return True
+    if gates is not None:
+        return "marker" in gates
+    return any(m in data for m in CODE_MARKERS)
 
 
 def match_layers(
@@ -48,24 +60,31 @@ def match_layers(
     later layer, what was found so far is returned with ``timeout_match``."""
     deadline = time.monotonic() + timeout
     base = {**externals, **LAYER_DEFAULTS}
-    raw = engine.match(data, base, timeout)  # MatchTimeout: the caller matches the file's ends
+    # MatchTimeout: the caller matches the file's ends.
+    gates: frozenset[str] | None = None
+    with_gates = getattr(engine, "match_with_gates", None)
+    if with_gates is not None:
+        raw, gates = with_gates(data, base, timeout)
+    else:
+        raw = engine.match(data, base, timeout)
     found: dict[tuple[str, str], RuleMatch] = {(m.ruleset, m.rule): m for m in raw}
     if raw:
         view = unpack.strip_php_comments(data)
-        if view is not None:
+        if view is not None and getattr(engine, "uses_code_view", True):
             # The stored bytes again, now telling the rules that a code view exists.
             got = _match(engine, data, {**base, "has_code_view": True}, deadline)
             if got is None:
                 return [*found.values(), timeout_match]
             found = {(m.ruleset, m.rule): m for m in got}
+        if view is not None:
             got = _match(engine, view, {**base, "layer": 1, "chain": CODE_VIEW}, deadline)
             if got is None:
                 return [*found.values(), timeout_match]
             for m in got:  # the file itself, minus comments: no decoding chain to report
                 found.setdefault((m.ruleset, m.rule), m)
-    if not worth_unpacking(externals.get("extension", ""), data):
+    if not worth_unpacking(externals.get("extension", ""), data, gates):
         return list(found.values())
-    for layer in unpack.unpack(data, deadline=deadline, code_view=False):
+    for layer in unpack.unpack(data, deadline=deadline, code_view=False, gates=gates):
         chain = layer.chain_text
         got = _match(engine, layer.data, {**base, "layer": layer.depth, "chain": chain}, deadline)
         if got is None:
