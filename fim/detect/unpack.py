@@ -47,7 +47,7 @@ import time
 import urllib.parse
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -480,9 +480,28 @@ _ESCAPE_RUN = re.compile(
 )
 
 
+# Where a run can start. A pattern opening with a literal backslash is searched for by a fast
+# scan for that byte; ``_ESCAPE_RUN`` opens with a lookbehind and a group, so searching with
+# it tries the whole pattern at every position of the file.
+_ESCAPE_START = re.compile(rb"\\(?:x[0-9A-Fa-f]|[0-7])")
+
+
+def _escape_run_matches(data: bytes) -> Iterator[re.Match[bytes]]:
+    """``_ESCAPE_RUN.finditer(data)``, trying the pattern only where an escape starts."""
+    end = 0
+    for start in _ESCAPE_START.finditer(data):
+        pos = start.start()
+        if pos < end:
+            continue
+        m = _ESCAPE_RUN.match(data, pos)
+        if m is not None:
+            yield m
+            end = m.end()
+
+
 def _escaped_runs(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
     found = []
-    for m in _ESCAPE_RUN.finditer(data):
+    for m in _escape_run_matches(data):
         if budget.exhausted():
             break
         run = m.group(0)[: budget.left * 4]  # an escape is at least two bytes per byte out
