@@ -38,8 +38,10 @@ LAYER_DEFAULTS: dict[str, int | str | bool] = {"layer": 0, "chain": "", "has_cod
 # one pass over the stored bytes yields the findings and the unpacking gates; its hits are
 # never findings (``YaraEngine.match`` leaves them out). No rule file gets this namespace.
 INTERNAL_NAMESPACE = unpack.TRIGGER_NAMESPACE
-# Rule text that can ask for ``has_code_view`` (directly, or through an included file).
-_CODE_VIEW_WORDS = (b"has_code_view", b"include")
+# Rule text that can ask for ``has_code_view``: the name, or an include directive (the
+# included file may use it). Rule *strings* often hold the word include: only the directive,
+# at the start of a line, counts.
+_CODE_VIEW_TEXT = re.compile(rb'\bhas_code_view\b|^[ \t]*include[ \t]*"', re.M)
 
 
 def externals_for(path: bytes, head: bytes, owner: str) -> dict[str, str]:
@@ -190,7 +192,7 @@ class YaraEngine:
         self.warnings: list[str] = list(getattr(rules, "warnings", []) or [])
         # Matching the stored bytes again with ``has_code_view`` true only matters when a rule
         # can read it; a rule file that names it (or includes another file) is assumed to.
-        self.uses_code_view = any(_mentions(s, _CODE_VIEW_WORDS) for s in self.sources)
+        self.uses_code_view = any(_mentions(s, _CODE_VIEW_TEXT) for s in self.sources)
 
     @classmethod
     def build(
@@ -268,12 +270,12 @@ def _no_warning(_kind: int, _detail: object) -> int:
     return yara.CALLBACK_CONTINUE
 
 
-def _mentions(source: RuleSource, words: Iterable[bytes]) -> bool:
+def _mentions(source: RuleSource, pattern: re.Pattern[bytes]) -> bool:
     try:
         text = source.path.read_bytes()
     except OSError:
         return True  # cannot tell: assume it does
-    return any(w in text for w in words)
+    return pattern.search(text) is not None
 
 
 def _compile(sources: Sequence[RuleSource]) -> tuple[yara.Rules, bool]:

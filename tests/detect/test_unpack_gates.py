@@ -97,8 +97,19 @@ def test_a_cached_compile_still_yields_the_gates(tmp_path):
 
 def test_only_rule_files_naming_has_code_view_get_the_stored_bytes_matched_again(tmp_path):
     assert not _engine(tmp_path, MARKER_RULE).uses_code_view
+    include_strings = (
+        'rule test_inc {\n strings:\n  $i = "include"\n  $j = "include \\"x"\n condition: any of them }'
+    )
+    assert not _engine(tmp_path, include_strings, "inc.yar").uses_code_view
     code_only = 'rule test_code { strings: $e = "eval(" condition: $e and not has_code_view }'
     assert _engine(tmp_path, code_only, "code.yar").uses_code_view
+
+
+def test_a_rule_file_with_an_include_directive_is_assumed_to_read_has_code_view(tmp_path):
+    (tmp_path / "inner.yar").write_text("rule test_inner { condition: not has_code_view }")
+    outer = tmp_path / "outer.yar"
+    outer.write_text('include "inner.yar"\nrule test_outer { condition: false }\n')
+    assert rules.YaraEngine.build([rules.RuleSource("custom.outer", outer, False)]).uses_code_view
 
 
 class _CountingEngine:
