@@ -9,6 +9,12 @@ a comment-stripped view is matched too, and fires on that view (``chain`` is
 Work stays inside the file's ``match_timeout``: unpacking gets the same deadline, and each
 layer is matched with the time left. The comment-stripped view is only made when the stored
 bytes matched some rule (stripping only removes bytes, so it cannot make a quiet file match).
+
+Cost: a :class:`~fim.detect.rules.YaraEngine` finds the unpacking gates (which decoders and
+rewrites can apply, whether the file holds server-side code markers) in the same pass as the
+findings on the stored bytes, so an ordinary file costs one YARA pass and the unpacker's cheap
+checks. The stored bytes are matched a second time, with ``has_code_view`` true, only when a
+rule can read that external (``uses_code_view``): otherwise both matches are the same.
 """
 
 from __future__ import annotations
@@ -43,8 +49,14 @@ SCRIPT_EXTENSIONS = frozenset((
 CODE_MARKERS = (b"<?php", b"<?=", b"<%", b"runat=")
 
 
-def worth_unpacking(extension: str, data: bytes) -> bool:
-    return extension.lstrip(".").lower() in SCRIPT_EXTENSIONS or any(m in data for m in CODE_MARKERS)
+def worth_unpacking(extension: str, data: bytes, gates: frozenset[str] | None = None) -> bool:
+    """``gates`` from the rule engine's pass say whether ``data`` holds a code marker (the
+    trigger rule's ``marker`` strings are :data:`CODE_MARKERS`); without them, search."""
+    if extension.lstrip(".").lower() in SCRIPT_EXTENSIONS:
+        return True
+    if gates is not None:
+        return "marker" in gates
+    return any(m in data for m in CODE_MARKERS)
 
 
 def match_layers(
@@ -57,10 +69,16 @@ def match_layers(
     later layer, what was found so far is returned with ``timeout_match``."""
     deadline = time.monotonic() + timeout
     base = {**externals, **LAYER_DEFAULTS}
-    raw = engine.match(data, base, timeout)  # MatchTimeout: the caller matches the file's ends
+    # MatchTimeout: the caller matches the file's ends.
+    gates: frozenset[str] | None = None
+    with_gates = getattr(engine, "match_with_gates", None)
+    if with_gates is not None:
+        raw, gates = with_gates(data, base, timeout)
+    else:
+        raw = engine.match(data, base, timeout)
     found: dict[tuple[str, str], RuleMatch] = {(m.ruleset, m.rule): m for m in raw}
     try:
-        late = _layers(engine, data, base, found, deadline)
+        late = _layers(engine, data, base, found, deadline, gates)
     except Exception as exc:  # a bug in unpacking must never cost what the stored bytes showed
         late = dataclasses.replace(UNPACK_FAILED, description=f"{UNPACK_FAILED.description}: {exc!r}"[:300])
     if late is not None and late.rule == timeout_match.rule:
@@ -74,26 +92,28 @@ def _layers(
     base: dict[str, str | int | bool],
     found: dict[tuple[str, str], RuleMatch],
     deadline: float,
+    gates: frozenset[str] | None,
 ) -> RuleMatch | None:
     """Adds to ``found`` what the comment-stripped view and the decoded layers match; returns a
     notice when the file's time ran out on the way (else None)."""
     if found:
         view = unpack.strip_php_comments(data)
-        if view is not None:
+        if view is not None and getattr(engine, "uses_code_view", True):
             # The stored bytes again, now telling the rules that a code view exists.
             got = _match(engine, data, {**base, "has_code_view": True}, deadline)
             if got is None:
                 return _TIMED_OUT
             found.clear()
             found.update({(m.ruleset, m.rule): m for m in got})
+        if view is not None:
             got = _match(engine, view, {**base, "layer": 1, "chain": CODE_VIEW}, deadline)
             if got is None:
                 return _TIMED_OUT
             for m in got:  # the file itself, minus comments: no decoding chain to report
                 found.setdefault((m.ruleset, m.rule), m)
-    if not worth_unpacking(str(base.get("extension", "")), data):
+    if not worth_unpacking(str(base.get("extension", "")), data, gates):
         return None
-    for layer in unpack.unpack(data, deadline=deadline, code_view=False):
+    for layer in unpack.unpack(data, deadline=deadline, code_view=False, gates=gates):
         chain = layer.chain_text
         got = _match(engine, layer.data, {**base, "layer": layer.depth, "chain": chain}, deadline)
         if got is None:

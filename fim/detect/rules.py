@@ -23,7 +23,7 @@ import yara
 from fim.core import paths, statefiles
 from fim.core.errors import FimError, RuleError
 from fim.core.model import RuleMatch, Severity, StringHit
-from fim.detect import magic
+from fim.detect import magic, unpack
 
 RULE_SUFFIXES = (".yar", ".yara")
 EXTERNALS_SCHEME = "fim-externals-2"  # bump when the meaning of an external changes
@@ -34,6 +34,14 @@ EXTERNAL_NAMES = ("filename", "filepath", "extension", "filetype", "owner")
 # ("base64>gzinflate"); ``has_code_view`` is true on layer 0 when a comment-stripped view of it
 # is matched as well, so a rule that must not fire on comments skips the raw bytes.
 LAYER_DEFAULTS: dict[str, int | str | bool] = {"layer": 0, "chain": "", "has_code_view": False}
+# The unpacking stage's trigger rule is compiled with the rule files under this namespace, so
+# one pass over the stored bytes yields the findings and the unpacking gates; its hits are
+# never findings (``YaraEngine.match`` leaves them out). No rule file gets this namespace.
+INTERNAL_NAMESPACE = unpack.TRIGGER_NAMESPACE
+# Rule text that can ask for ``has_code_view``: the name, or an include directive (the
+# included file may use it). Rule *strings* often hold the word include: only the directive,
+# at the start of a line, counts.
+_CODE_VIEW_TEXT = re.compile(rb'\bhas_code_view\b|^[ \t]*include[ \t]*"', re.M)
 
 
 def externals_for(path: bytes, head: bytes, owner: str) -> dict[str, str]:
@@ -103,7 +111,7 @@ def discover(extra: Iterable[str | os.PathLike[str]] = (), bundled: bool = True)
         else:
             raise RuleError(f"{p}: no such rule file or folder")
     sources: list[RuleSource] = []
-    taken: set[str] = set()
+    taken: set[str] = {INTERNAL_NAMESPACE}
     for p, is_bundled in found:
         base = p.stem if is_bundled else f"custom.{p.stem}"
         name, n = base, 1
@@ -132,6 +140,7 @@ def ruleset_version(sources: Sequence[RuleSource], extra_inputs: Iterable[bytes]
     """Digest of every rule file's content and namespace, the engine, and extra inputs."""
     h = hashlib.sha256()
     h.update(f"{EXTERNALS_SCHEME}\0yara {yara.YARA_VERSION}\0".encode())
+    h.update(INTERNAL_NAMESPACE.encode() + b"\0" + unpack.TRIGGER_SOURCE.encode() + b"\0")
     for source in sources:
         content = _read(source)
         h.update(source.namespace.encode() + b"\0" + str(len(content)).encode() + b"\0")
@@ -174,11 +183,18 @@ def _located(source: RuleSource, exc: Exception) -> str:
 class YaraEngine:
     """Compiled yara-python rules. Thread-safe for matching; built once per rule-set version."""
 
-    def __init__(self, rules: yara.Rules, version: str, sources: Sequence[RuleSource]):
+    def __init__(
+        self, rules: yara.Rules, version: str, sources: Sequence[RuleSource], *, with_gates: bool = False
+    ):
         self._rules = rules
+        # Whether ``rules`` hold the unpacking trigger rule (see :meth:`match_with_gates`).
+        self.with_gates = with_gates
         self.version = version
         self.sources = tuple(sources)
         self.warnings: list[str] = list(getattr(rules, "warnings", []) or [])
+        # Matching the stored bytes again with ``has_code_view`` true only matters when a rule
+        # can read it; a rule file that names it (or includes another file) is assumed to.
+        self.uses_code_view = any(_mentions(s, _CODE_VIEW_TEXT) for s in self.sources)
 
     @classmethod
     def build(
@@ -192,26 +208,42 @@ class YaraEngine:
         cached = cache_dir / f"rules-{version}.yarc" if cache_dir else None
         if cached is not None and _readable_file(cached):
             try:
-                return cls(yara.load(str(cached)), version, sources)
+                # Only compiles that included the trigger rule are cached (see below).
+                return cls(yara.load(str(cached)), version, sources, with_gates=True)
             except yara.Error:
                 pass  # stale or damaged cache: compile again below
-        rules = _compile(sources)
-        if cached is not None:
+        rules, with_gates = _compile(sources)
+        if cached is not None and with_gates:
             _save_atomically(rules, cached)
-        return cls(rules, version, sources)
+        return cls(rules, version, sources, with_gates=with_gates)
 
     def match(self, data: bytes, externals: dict[str, str], timeout: int) -> list[RuleMatch]:
         """``fast``: a string whose condition only asks whether it occurs is not looked for
         again once found (libyara keeps counting strings used with ``#``, ``@``, ``!``,
         ``in``, ``at`` or ``of``, so every condition keeps its meaning); it halves the memory
         a padded file costs. Only the first match of such a string is then listed."""
+        return self.match_with_gates(data, externals, timeout)[0]
+
+    def match_with_gates(
+        self, data: bytes, externals: dict[str, str], timeout: int
+    ) -> tuple[list[RuleMatch], frozenset[str] | None]:
+        """:meth:`match`, and the unpacking gates of ``data`` (:func:`fim.detect.unpack.triggers`)
+        found in the same pass; ``None`` when the rules were compiled without the trigger rule
+        (the unpacker then finds the gates itself)."""
         try:
             hits = self._rules.match(
                 data=data, externals=externals, timeout=timeout, fast=True, warnings_callback=_no_warning
             )
         except yara.TimeoutError:
             raise MatchTimeout from None
-        return [_to_match(hit) for hit in hits]
+        gates: frozenset[str] | None = frozenset() if self.with_gates else None
+        found = []
+        for hit in hits:
+            if hit.namespace == INTERNAL_NAMESPACE:
+                gates = unpack.gates_of(s.identifier for s in hit.strings)
+            else:
+                found.append(_to_match(hit))
+        return found, gates
 
     def rule_infos(self) -> list[dict[str, str]]:
         """Name, namespace, family, severity and description of every rule (for ``rules list``)."""
@@ -240,12 +272,30 @@ def _no_warning(_kind: int, _detail: object) -> int:
     return yara.CALLBACK_CONTINUE
 
 
-def _compile(sources: Sequence[RuleSource]) -> yara.Rules:
+def _mentions(source: RuleSource, pattern: re.Pattern[bytes]) -> bool:
     try:
-        return yara.compile(
-            filepaths={s.namespace: str(s.path) for s in sources},
-            externals=_externals_defaults(),
-        )
+        text = source.path.read_bytes()
+    except OSError:
+        return True  # cannot tell: assume it does
+    return pattern.search(text) is not None
+
+
+def _compile(sources: Sequence[RuleSource]) -> tuple[yara.Rules, bool]:
+    """The rule files, each in its namespace, and the unpacking trigger rule in its own (a
+    file beside them for the compile only: yara takes either files or sources, not both).
+    The flag says whether the trigger rule is in; without a temporary folder it is left out."""
+    files = {s.namespace: str(s.path) for s in sources}
+    try:
+        try:
+            with tempfile.TemporaryDirectory(prefix="fim-rules-") as tmp:
+                internal = Path(tmp) / "unpack_triggers.yar"
+                internal.write_text(unpack.TRIGGER_SOURCE)
+                rules = yara.compile(
+                    filepaths={**files, INTERNAL_NAMESPACE: str(internal)}, externals=_externals_defaults()
+                )
+                return rules, True
+        except OSError:
+            return yara.compile(filepaths=files, externals=_externals_defaults()), False
     except yara.Error as exc:
         # One combined compile stops at the first error; compile file by file to name them all.
         problems = check(sources) or [str(exc)]

@@ -47,7 +47,7 @@ import time
 import urllib.parse
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -102,13 +102,16 @@ def unpack(
     deadline: float | None = None,
     code_view: bool = True,
     max_layers: int = MAX_LAYERS,
+    gates: frozenset[str] | None = None,
 ) -> list[Layer]:
     """The layers derived from ``data`` (not ``data`` itself), breadth first.
 
     ``max_output`` bounds the total bytes of all returned layers; ``deadline`` is a
     :func:`time.monotonic` time after which no more work starts. ``code_view=False`` leaves
     out the comment-stripped view (a caller can ask :func:`strip_php_comments` for it only
-    when the raw bytes matched something). Never raises on bad input.
+    when the raw bytes matched something). ``gates`` are the :func:`triggers` of ``data`` when
+    the caller already has them (the rule engine finds them in the same pass as the findings:
+    :data:`TRIGGER_SOURCE`); derived layers get theirs here. Never raises on bad input.
     """
     if max_output is None:
         max_output = min(max(OUTPUT_FACTOR * len(data), OUTPUT_FLOOR), MAX_OUTPUT)
@@ -136,7 +139,7 @@ def unpack(
         stripped = strip_php_comments(data) if code_view else None
         if stripped is not None:
             keep(Layer(stripped, ("strip-comments",), 1), None)  # a view, not unpacked again
-        for chain, payload in _derive(data, budget):
+        for chain, payload in _derive(data, budget, gates):
             keep(Layer(payload, chain, 1), queue)
             if budget.exhausted():
                 break
@@ -153,10 +156,13 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _derive(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
+def _derive(
+    data: bytes, budget: _Budget, gates: frozenset[str] | None = None
+) -> list[tuple[tuple[str, ...], bytes]]:
     """One round: the payloads decoded from ``data`` and its normalised view."""
     found: list[tuple[tuple[str, ...], bytes]] = []
-    gates = triggers(data, budget.deadline)
+    if gates is None:
+        gates = triggers(data, budget.deadline)
     if "decode" in gates:
         found += _decode_calls(data, budget, decoder_words(gates))
     if not budget.exhausted():
@@ -474,9 +480,28 @@ _ESCAPE_RUN = re.compile(
 )
 
 
+# Where a run can start. A pattern opening with a literal backslash is searched for by a fast
+# scan for that byte; ``_ESCAPE_RUN`` opens with a lookbehind and a group, so searching with
+# it tries the whole pattern at every position of the file.
+_ESCAPE_START = re.compile(rb"\\(?:x[0-9A-Fa-f]|[0-7])")
+
+
+def _escape_run_matches(data: bytes) -> Iterator[re.Match[bytes]]:
+    """``_ESCAPE_RUN.finditer(data)``, trying the pattern only where an escape starts."""
+    end = 0
+    for start in _ESCAPE_START.finditer(data):
+        pos = start.start()
+        if pos < end:
+            continue
+        m = _ESCAPE_RUN.match(data, pos)
+        if m is not None:
+            yield m
+            end = m.end()
+
+
 def _escaped_runs(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
     found = []
-    for m in _ESCAPE_RUN.finditer(data):
+    for m in _escape_run_matches(data):
         if budget.exhausted():
             break
         run = m.group(0)[: budget.left * 4]  # an escape is at least two bytes per byte out
@@ -725,9 +750,20 @@ _CHR_WORDS = (b"chr", b"mb_chr")
 
 # One YARA pass (Aho-Corasick over short literals, much faster than a Python pass per
 # technique) tells which techniques can occur in a file at all. Identifiers name the gate.
-_TRIGGER_RULES = r"""
+# The rule engine compiles this rule with the rule files, in a namespace of its own
+# (TRIGGER_NAMESPACE) left out of the findings, so the stored bytes' one pass yields both the
+# findings and the gates; only derived layers need a pass of their own (``triggers``).
+# ``marker`` is not a rewrite: it tells the caller the file holds server-side code markers
+# (``fim.detect.layered.worth_unpacking``), the same bytes searched for in the same pass.
+TRIGGER_NAMESPACE = "fim-unpack-triggers"
+TRIGGER_RULE = "unpack_triggers"
+TRIGGER_SOURCE = r"""
 rule unpack_triggers {
   strings:
+    $marker_1 = "<?php"
+    $marker_2 = "<?="
+    $marker_3 = "<%"
+    $marker_4 = "runat="
     $decode_1 = "base64_decode" nocase
     $decode_2 = "gzinflate" nocase
     $decode_3 = "gzuncompress" nocase
@@ -782,7 +818,7 @@ _ALL_GATES = frozenset(
 
 @cache
 def _trigger_rules() -> yara.Rules:
-    return yara.compile(source=_TRIGGER_RULES)
+    return yara.compile(source=TRIGGER_SOURCE)
 
 
 def _quiet(*_args: object) -> int:
@@ -802,7 +838,13 @@ def triggers(data: bytes, deadline: float | None = None) -> frozenset[str]:
         return _ALL_GATES  # cannot tell: try everything, the bounds still hold
     if not hits:
         return frozenset()
-    ids = {s.identifier[1:] for s in hits[0].strings}
+    return gates_of(s.identifier for s in hits[0].strings)
+
+
+def gates_of(identifiers: Iterable[str]) -> frozenset[str]:
+    """The gates named by the string identifiers (``$decode_1``) of a trigger rule's match:
+    each identifier without its ``$``, and its family without the number (``decode``)."""
+    ids = {i[1:] for i in identifiers}
     return frozenset(ids | {i.rsplit("_", 1)[0] if i[-1].isdigit() else i for i in ids})
 
 
