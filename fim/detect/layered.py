@@ -25,6 +25,7 @@ import time
 
 from fim.core.model import RuleMatch, Severity
 from fim.detect import unpack
+from fim.detect.php_comments import strip_php_comments
 from fim.detect.rules import LAYER_DEFAULTS, MatchTimeout, RuleEngine
 
 CODE_VIEW = "strip-comments"
@@ -97,7 +98,7 @@ def _layers(
     """Adds to ``found`` what the comment-stripped view and the decoded layers match; returns a
     notice when the file's time ran out on the way (else None)."""
     if found:
-        view = unpack.strip_php_comments(data)
+        view = strip_php_comments(data)
         if view is not None and getattr(engine, "uses_code_view", True):
             # The stored bytes again, now telling the rules that a code view exists.
             got = _match(engine, data, {**base, "has_code_view": True}, deadline)

@@ -23,7 +23,7 @@ import yara
 from fim.core import paths, statefiles
 from fim.core.errors import FimError, RuleError
 from fim.core.model import RuleMatch, Severity, StringHit
-from fim.detect import magic, unpack
+from fim.detect import magic, unpack_triggers
 
 RULE_SUFFIXES = (".yar", ".yara")
 EXTERNALS_SCHEME = "fim-externals-2"  # bump when the meaning of an external changes
@@ -37,7 +37,7 @@ LAYER_DEFAULTS: dict[str, int | str | bool] = {"layer": 0, "chain": "", "has_cod
 # The unpacking stage's trigger rule is compiled with the rule files under this namespace, so
 # one pass over the stored bytes yields the findings and the unpacking gates; its hits are
 # never findings (``YaraEngine.match`` leaves them out). No rule file gets this namespace.
-INTERNAL_NAMESPACE = unpack.TRIGGER_NAMESPACE
+INTERNAL_NAMESPACE = unpack_triggers.TRIGGER_NAMESPACE
 # Rule text that can ask for ``has_code_view``: the name, or an include directive (the
 # included file may use it). Rule *strings* often hold the word include: only the directive,
 # at the start of a line, counts.
@@ -140,7 +140,7 @@ def ruleset_version(sources: Sequence[RuleSource], extra_inputs: Iterable[bytes]
     """Digest of every rule file's content and namespace, the engine, and extra inputs."""
     h = hashlib.sha256()
     h.update(f"{EXTERNALS_SCHEME}\0yara {yara.YARA_VERSION}\0".encode())
-    h.update(INTERNAL_NAMESPACE.encode() + b"\0" + unpack.TRIGGER_SOURCE.encode() + b"\0")
+    h.update(INTERNAL_NAMESPACE.encode() + b"\0" + unpack_triggers.TRIGGER_SOURCE.encode() + b"\0")
     for source in sources:
         content = _read(source)
         h.update(source.namespace.encode() + b"\0" + str(len(content)).encode() + b"\0")
@@ -227,7 +227,7 @@ class YaraEngine:
     def match_with_gates(
         self, data: bytes, externals: dict[str, str], timeout: int
     ) -> tuple[list[RuleMatch], frozenset[str] | None]:
-        """:meth:`match`, and the unpacking gates of ``data`` (:func:`fim.detect.unpack.triggers`)
+        """:meth:`match`, and the unpacking gates of ``data`` (:func:`fim.detect.unpack_triggers.triggers`)
         found in the same pass; ``None`` when the rules were compiled without the trigger rule
         (the unpacker then finds the gates itself)."""
         try:
@@ -240,7 +240,7 @@ class YaraEngine:
         found = []
         for hit in hits:
             if hit.namespace == INTERNAL_NAMESPACE:
-                gates = unpack.gates_of(s.identifier for s in hit.strings)
+                gates = unpack_triggers.gates_of(s.identifier for s in hit.strings)
             else:
                 found.append(_to_match(hit))
         return found, gates
@@ -289,7 +289,7 @@ def _compile(sources: Sequence[RuleSource]) -> tuple[yara.Rules, bool]:
         try:
             with tempfile.TemporaryDirectory(prefix="fim-rules-") as tmp:
                 internal = Path(tmp) / "unpack_triggers.yar"
-                internal.write_text(unpack.TRIGGER_SOURCE)
+                internal.write_text(unpack_triggers.TRIGGER_SOURCE)
                 rules = yara.compile(
                     filepaths={**files, INTERNAL_NAMESPACE: str(internal)}, externals=_externals_defaults()
                 )

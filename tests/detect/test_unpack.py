@@ -334,7 +334,7 @@ def test_stripping_a_huge_comment_costs_memory_of_the_order_of_the_file():
     # About 250 bytes per comment byte before: an 8 MB comment took 2 GB.
     out = _run_isolated(
         "import resource\n"
-        "from fim.detect.unpack import strip_php_comments\n"
+        "from fim.detect.php_comments import strip_php_comments\n"
         "data = b'<?php eval($_POST[1]); // ' + b'x' * 8_000_000 + b'\\n?>'\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "view = strip_php_comments(data)\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import fim
-from fim.detect import layered, rules, unpack
+from fim.detect import layered, rules, unpack_triggers
 from fim.detect.inspector import TIMEOUT_MATCH
 from fim.store.database import Store
 
@@ -54,7 +54,7 @@ def test_gates_from_the_rule_pass_are_the_unpackers_own(tmp_path, data):
     engine = _engine(tmp_path, MARKER_RULE)
     _found, gates = engine.match_with_gates(data, {**rules._externals_defaults()}, 10)
     assert gates is not None
-    assert gates == unpack.triggers(data)
+    assert gates == unpack_triggers.triggers(data)
 
 
 def test_trigger_rule_hits_are_never_findings(tmp_path):
@@ -80,7 +80,9 @@ def test_changing_the_trigger_rule_changes_the_ruleset_version(tmp_path, monkeyp
     path.write_text(MARKER_RULE)
     sources = rules.discover([path], bundled=False)
     before = rules.ruleset_version(sources)
-    monkeypatch.setattr(unpack, "TRIGGER_SOURCE", unpack.TRIGGER_SOURCE.replace("strrev", "strrevx"))
+    monkeypatch.setattr(
+        unpack_triggers, "TRIGGER_SOURCE", unpack_triggers.TRIGGER_SOURCE.replace("strrev", "strrevx")
+    )
     assert rules.ruleset_version(sources) != before
 
 
