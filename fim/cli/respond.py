@@ -13,6 +13,7 @@ from fim.config import loader as config_mod
 from fim.core import paths
 from fim.report import output
 from fim.respond import quarantine, quarantine_records, retention
+from fim.scanner.build import state_directories
 from fim.store.database import Store
 
 
@@ -71,9 +72,10 @@ def quarantine_restore(record_id: int, config_path: str | None, db_path: str | N
     The same content at the same path is not quarantined again; add its hash to a hashes.good
     list or a policy rule's exclude to stop the findings too.
     """
-    _config, store = _open(config_path, db_path)
+    config, store = _open(config_path, db_path)
     with store:
-        rec = quarantine.restore(store, record_id)
+        trees, dirs = state_directories(config, store)
+        rec = quarantine.restore(store, record_id, protected=trees, protected_dirs=dirs)
     click.echo(f"restored #{rec.id}: {paths.display(rec.path)}")
 
 

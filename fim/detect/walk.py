@@ -154,15 +154,39 @@ class Walker:
         return roots.open_root(root, symlink_roots=self.symlink_roots, expect=self.root_ids.get(root))
 
     def walk(self, root: bytes) -> Iterator[Candidate]:
+        """Walk a root directory, or look at one file named as a root (``fim scan FILE``).
+
+        A validated root (in ``root_ids``) is only ever opened as that very directory: never
+        looked at through its path string, which a customer's symlink above it could lead to a
+        file outside every tree. Any other path is looked at from its parent directory, opened
+        as :func:`fim.detect.roots.open_dir` does (a customer's symlink on the way is refused).
+        """
+        if root in self.root_ids:  # opened only as the directory validated, else a problem
+            yield from self._walk_opened(root)
+            return
+        where = paths.absolute(root)  # opened from "/"; reported as given
+        if where == b"/":
+            yield from self._walk_opened(root)
+            return
+        parent, name = os.path.dirname(where), paths.basename(where)
         try:
-            st = os.lstat(root)
-        except OSError as exc:
-            self._problem(root, exc)
-            self.unlisted.append(root)
+            pfd = roots.open_dir(parent, final_symlink="trusted")
+        except roots.RootError as exc:
+            self._root_refused(root, exc)
             return
-        if stat.S_ISREG(st.st_mode):
-            yield Candidate(root, paths.basename(root), None, st)
-            return
+        handle = DirHandle(pfd, parent)
+        try:
+            try:
+                st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            except OSError as exc:
+                self._problem(root, exc)
+                self.unlisted.append(root)
+                return
+            if stat.S_ISREG(st.st_mode):
+                yield Candidate(root, name, handle.acquire(), st)
+                return
+        finally:
+            handle.release()
         if stat.S_ISLNK(st.st_mode) and root not in self.symlink_roots:
             reason = "a symlink given as a path is not followed: name its target instead"
             self._on_problem(Problem(root, Status.SYMLINK, reason, always_list=True))
@@ -170,17 +194,26 @@ class Walker:
         if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode):
             self._on_problem(_special(root, st.st_mode))
             return
+        yield from self._walk_opened(root)
+
+    def _walk_opened(self, root: bytes) -> Iterator[Candidate]:
         try:
             fd = self._open_root(root)
         except roots.RootError as exc:
-            self._on_problem(Problem(root, Status.SYMLINK, str(exc), always_list=True))
-            self.unlisted.append(root)
+            self._root_refused(root, exc)
             return
         except OSError as exc:
             self._problem(root, exc)
             self.unlisted.append(root)
             return
         yield from self._walk_from(DirHandle(fd, root), os.fstat(fd).st_dev)
+
+    def _root_refused(self, root: bytes, exc: roots.RootError) -> None:
+        if exc.missing:  # gone, or not a directory where one was: as a failed lstat said
+            self._on_problem(Problem(root, Status.VANISHED, str(exc)))
+        else:
+            self._on_problem(Problem(root, Status.SYMLINK, str(exc), always_list=True))
+        self.unlisted.append(root)
 
     def walk_beneath(self, root: bytes, path: bytes) -> Iterator[Candidate]:
         """Walk ``path`` (a file or directory inside ``root``) opening every component below

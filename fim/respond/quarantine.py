@@ -101,10 +101,9 @@ def quarantine_file(
     if paths.is_within(path, directory):
         raise QuarantineError("already in the quarantine directory")
     parent, name = split_path(path)
-    if roots is None or path in roots:  # no roots known, or a file named as a root itself
-        pfd = open_dir_safely(parent)
-    else:
-        pfd = open_below_root(parent, roots, symlink_roots)
+    # With roots, always from the root down: even a file named as a root itself is refused,
+    # not opened by a path whose directories could lead elsewhere.
+    pfd = open_dir_safely(parent) if roots is None else open_below_root(parent, roots, symlink_roots)
     try:
         refuse_protected(pfd, [directory, *protected], protected_dirs)
         try:
@@ -254,10 +253,14 @@ def _copy_out(qfd: int, stored: str, pfd: int, name: bytes, fd: int, st: os.stat
 # -- restore ---------------------------------------------------------------------------------------
 
 
-def restore(store: Store, record_id: int) -> QuarantineRecord:
+def restore(
+    store: Store, record_id: int, *, protected: Sequence[bytes] = (), protected_dirs: Sequence[bytes] = ()
+) -> QuarantineRecord:
     """Put a quarantined file back, byte for byte, with its owner, group, mode and timestamps.
 
-    Refuses when something now exists at the original path (restore never overwrites).
+    Refuses when something now exists at the original path (restore never overwrites), and
+    when the directory reached is in fim's own places (``protected`` trees, the quarantine
+    directory, ``protected_dirs``), as :func:`quarantine_file` does.
     """
     rec = qrecords.record(store, record_id)
     if rec.status == "restored":
@@ -275,6 +278,7 @@ def restore(store: Store, record_id: int) -> QuarantineRecord:
             parent, name = split_path(rec.path)
             pfd = open_dir_safely(parent)
             try:
+                refuse_protected(pfd, [rec.directory, *protected], protected_dirs)
                 _put_back(rec, qfd, sfd, pfd, name, shown)
             finally:
                 os.close(pfd)

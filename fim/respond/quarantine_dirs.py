@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from collections.abc import Collection, Mapping, Sequence
 
 from fim.core import paths, statefiles
@@ -22,26 +21,17 @@ DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 def open_dir_safely(path: bytes) -> int:
     """Open an absolute directory path one component at a time, never following a symlink that
-    is not owned by root. Returns a directory descriptor."""
+    is not owned by root (or fim's user). A trusted symlink's target is resolved the same way,
+    component by component: a customer's symlink inside it is not followed either. Returns a
+    directory descriptor."""
     if not path.startswith(b"/"):
         raise QuarantineError(f"{paths.display(path)}: not an absolute path")
-    fd = os.open(b"/", DIR_FLAGS)
-    walked = b""
+    if b".." in path.split(b"/"):
+        raise QuarantineError(f"{paths.display(path)}: '..' in path")
     try:
-        for part in (p for p in path.split(b"/") if p):
-            walked += b"/" + part
-            if part == b"..":
-                raise QuarantineError(f"{paths.display(path)}: '..' in path")
-            try:
-                nfd = os.open(part, DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                nfd = _follow_root_symlink(fd, part, walked, exc)
-            os.close(fd)
-            fd = nfd
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+        return roots_mod.open_dir(path, final_symlink="trusted")
+    except roots_mod.RootError as exc:
+        raise QuarantineError(str(exc)) from None
 
 
 def open_below_root(
@@ -115,20 +105,6 @@ def refuse_protected(fd: int, trees: Sequence[bytes], dirs: Sequence[bytes]) -> 
                 return
     finally:
         os.close(current)
-
-
-def _follow_root_symlink(fd: int, part: bytes, walked: bytes, exc: OSError) -> int:
-    where = paths.display(walked)
-    if exc.errno == errno.ENOENT:
-        raise QuarantineError(f"{where} does not exist") from None
-    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-        raise QuarantineError(f"{where}: {exc.strerror}") from None
-    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
-    if not stat.S_ISLNK(st.st_mode):
-        raise QuarantineError(f"{where}: not a directory") from None
-    if st.st_uid != 0:
-        raise QuarantineError(f"{where} is a symlink owned by uid {st.st_uid} (not followed)") from None
-    return os.open(part, DIR_FLAGS & ~os.O_NOFOLLOW, dir_fd=fd)
 
 
 def open_quarantine_dir(directory: bytes, *, create: bool) -> int:
