@@ -1,10 +1,9 @@
 """The pipeline: candidates in, verdicts out.
 
 The main thread walks, consults the baseline, and is the only database writer; a thread pool
-inspects (hashlib and yara-python release the GIL, so threads use every core). The number of
-inspections in flight is bounded, so memory stays flat however large the tree. Files wait for
-a worker in a fair queue (fim.scanner.fair_queue): one customer's padded files cannot hold back
-another's verdict. ``fim scan`` and the daemon both feed this pipeline, whatever the source.
+inspects (hashlib and yara-python release the GIL). In-flight inspections are bounded, so memory
+stays flat; files wait for a worker in a fair queue (fim.scanner.fair_queue), so one customer's
+padded files cannot hold back another's verdict. ``fim scan`` and the daemon both feed it.
 """
 
 from __future__ import annotations
@@ -105,7 +104,8 @@ class Scanner:
     def scan(self, roots: Sequence[bytes], *, kind: str = "scan") -> ScanReport:
         """Walk ``roots`` fully, compare with the baseline, and record deletions."""
         roots = paths.outermost(roots)
-        self.set_roots({r: None for r in roots}, self._symlink_roots())  # quarantine acts only here
+        trees = {r if os.path.isdir(r) else os.path.dirname(r): None for r in roots}  # a file: its folder
+        self.set_roots(trees, self._symlink_roots())  # quarantine acts only in these trees
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):

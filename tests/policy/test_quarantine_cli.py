@@ -195,3 +195,13 @@ def test_rule_findings_are_quarantined_from_the_configured_severity(fim, tmp_pat
     fim(*scan_args(config, tmp_path / "fim.db", marker_rules, tmp_path / "site"))
     assert not (tmp_path / "site/critical.txt").exists()
     assert (tmp_path / "site/low.txt").exists()
+
+
+def test_a_file_named_on_the_command_line_is_quarantined_from_its_own_folder(fim, tmp_path, marker_rules):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/critical.txt").write_bytes(b"FIM_TEST_MARKER_EVAL")
+    (tmp_path / "site/other.txt").write_bytes(b"FIM_TEST_MARKER_EVAL")
+    config = write_config(tmp_path, quarantine=tmp_path / "q", extra='min_severity = "high"\n')
+    fim(*scan_args(config, tmp_path / "fim.db", marker_rules, tmp_path / "site/critical.txt"))
+    assert not (tmp_path / "site/critical.txt").exists()
+    assert (tmp_path / "site/other.txt").exists()  # its folder was not scanned, so not touched
