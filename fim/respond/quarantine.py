@@ -156,9 +156,14 @@ def _move_and_record(store, where, fd, st, sha, path, tenant, reason, severity) 
         raise QuarantineError(why) from None
     note = None
     try:
-        if os.geteuid() == 0:
-            os.fchown(sfd, 0, 0)
-        os.fchmod(sfd, 0o400)
+        if os.fstat(sfd).st_nlink > 1:
+            # A name was linked to it between the check and the move: its owner and mode are
+            # that other name's too, so they stay as they are.
+            note = "another name was linked to it during the move; owner and mode left unchanged"
+        else:
+            if os.geteuid() == 0:
+                os.fchown(sfd, 0, 0)
+            os.fchmod(sfd, 0o400)
         sha = _hash_fd(sfd)  # what is kept: a writer holding the file open may still have written
         os.fsync(sfd)
     except OSError as exc:
@@ -286,8 +291,9 @@ def restore(
             os.close(sfd)
     finally:
         os.close(qfd)
-    qrecords.update(store, rec.id, status="restored", restored_ns=time.time_ns())
-    return qrecords.record(store, rec.id)
+    with store._guard():  # sqlite3 errors as StoreError: locked, disk full
+        qrecords.update(store, rec.id, status="restored", restored_ns=time.time_ns())
+        return qrecords.record(store, rec.id)
 
 
 def _put_back(rec: QuarantineRecord, qfd: int, sfd: int, pfd: int, name: bytes, shown: str) -> None:

@@ -188,3 +188,24 @@ def test_nothing_is_moved_from_a_protected_state_directory(store, tmp_path, uplo
             roots={bytes(tmp_path / "home"): None}, protected=[bytes(tmp_path / "home/dave")],
         )  # fmt: skip
     assert (uploads / "x.php").read_bytes() == SHELL and quarantine_records.records(store) == []
+
+
+def test_a_name_linked_in_during_the_move_keeps_its_owner_and_mode(store, tmp_path, uploads, monkeypatch):
+    shell = uploads / "x.php"
+    shell.write_bytes(SHELL)
+    os.chown(shell, 2001, 2001)
+    shell.chmod(0o644)
+    other = tmp_path / "home/dave/other-name"
+    real_move = quarantine._move
+
+    def move_then_link(qfd, stored, *rest):
+        # The race: another name appears for the inode after the link count was checked.
+        method, sfd = real_move(qfd, stored, *rest)
+        os.link(stored, other, src_dir_fd=qfd)
+        return method, sfd
+
+    monkeypatch.setattr(quarantine, "_move", move_then_link)
+    rec = move(store, tmp_path, shell)
+    st = other.stat()
+    assert (st.st_uid, st.st_mode & 0o777) == (2001, 0o644)  # the other name is untouched
+    assert "linked to it during the move" in (rec.note or "")
