@@ -12,15 +12,19 @@ The bundled rules are not used: a tiny rule matching ``FIM_TEST_MARKER_EVAL`` st
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import errno
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -308,3 +312,28 @@ def make_fifo_unblockable(path: bytes | str) -> None:
     except OSError as exc:
         if exc.errno not in (errno.ENXIO, errno.ENOENT):
             raise
+
+
+# -- customers as real users ------------------------------------------------------------------
+
+ALICE, BOB = 2001, 2002  # customer uids; setpriv needs no passwd entry for them
+
+
+def as_user(uid: int, *argv: str | os.PathLike) -> None:
+    """Run ``argv`` as the real user ``uid`` (no shell)."""
+    subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *map(os.fspath, argv)],
+        check=True,
+        timeout=30,
+    )
+
+
+@contextlib.contextmanager
+def customer_reachable_dir(prefix: str) -> Iterator[Path]:
+    """A directory customers can traverse (pytest's own temp dirs are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        os.chmod(path, 0o755)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -7,43 +7,28 @@ Attacks run for real through ``fim scan`` with quarantine on: the customer is a 
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_support import ALICE, BOB, as_user, customer_reachable_dir
 
 from tests.daemon.conftest import daemon, hosting  # noqa: F401 - the daemon-spawning fixtures
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as customer uids with setpriv")
 
-ALICE, BOB = 2001, 2002
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_REQUEST['c']); ?>\n"
-
-
-def as_user(uid: int, *argv: str | os.PathLike) -> None:
-    subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *map(os.fspath, argv)],
-        check=True,
-        timeout=30,
-    )
 
 
 @pytest.fixture
 def base() -> Iterator[Path]:
-    """A directory customers can traverse (pytest's temp dirs are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="fim-quarantine-"))
-    os.chmod(path, 0o755)
-    try:
+    with customer_reachable_dir("fim-quarantine-") as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def scan(config: Path, db: Path, *roots: Path) -> subprocess.CompletedProcess:

@@ -16,15 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_support import ALICE, as_user, customer_reachable_dir
 
 from fim.config import loader
 from fim.core.model import ScanReport
@@ -37,33 +36,19 @@ from fim.store.database import Store
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as customer uids with setpriv")
 
-ALICE = 2001
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_REQUEST['c']); ?>\n"
 SECRET = b"root:$6$SECRETHASH:19000:0:99999:7:::\nFIM_TEST_MARKER_EVAL\n"
-
-
-def as_user(uid: int, *argv: str | os.PathLike) -> None:
-    """Run ``argv`` as the real user ``uid`` (no shell)."""
-    subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *map(os.fspath, argv)],
-        check=True,
-        timeout=30,
-    )
 
 
 @pytest.fixture
 def base() -> Iterator[Path]:
     """A directory customers can traverse (pytest's own temp dirs are private to root), with
     ``etc/shadow``: a root-only file fim must never read on a customer's say-so."""
-    where = Path(tempfile.mkdtemp(prefix="fim-rootpaths-"))
-    try:
-        os.chmod(where, 0o755)
+    with customer_reachable_dir("fim-rootpaths-") as where:
         (where / "etc").mkdir(mode=0o755)
         (where / "etc/shadow").write_bytes(SECRET)
         os.chmod(where / "etc/shadow", 0o600)
         yield where
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
 
 
 @pytest.fixture

@@ -21,24 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_support import ALICE, BOB, as_user
 
 from fim.detect.walk import Excludes, Walker
 from tests.daemon.conftest import DaemonProc
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as customer uids with setpriv")
 
-ALICE, BOB = 2001, 2002
 SHELL = b"<?php FIM_TEST_MARKER_EVAL($_REQUEST['c']); ?>\n"
 SECRET = b"-----BEGIN OPENSSH PRIVATE KEY----- root's key\n"
-
-
-def as_user(uid: int, *argv: str | os.PathLike) -> None:
-    """Run ``argv`` as the real user ``uid`` (no shell)."""
-    subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *map(os.fspath, argv)],
-        check=True,
-        timeout=30,
-    )
 
 
 @pytest.fixture
