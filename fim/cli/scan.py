@@ -122,8 +122,9 @@ def scan(
     alerts = alert_service(config, db_file) if alert else None
     cache_dir = locations.cache_dir(db_file)
     # Rules are compiled before the database is opened: a bad rule writes nothing anywhere.
-    build_engine(config, rule_paths, use_bundled=False if no_bundled_rules else None, cache_dir=cache_dir,
-                 hashes=hashlists.load(config.hashes.bad, config.hashes.good))  # fmt: skip
+    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+    engine = build_engine(config, rule_paths, use_bundled=False if no_bundled_rules else None,
+                          cache_dir=cache_dir, hashes=hashes)  # fmt: skip
     store = (
         Store.memory() if db_file is None else Store.open(db_file, busy_timeout=config.database.busy_timeout)
     )
@@ -156,9 +157,7 @@ def scan(
         scanner = build_scanner(
             config,
             store,
-            extra_rules=rule_paths,
-            use_bundled=False if no_bundled_rules else None,
-            cache_dir=cache_dir,
+            engine=(engine, hashes),  # compiled above, loaded once
             jobs=jobs or 0,
             on_message=lambda m: click.echo(m, err=True),
             on_finding=on_finding,

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from fim.cli.options import config_option, format_option
 from fim.config import loader as config_mod
-from fim.daemon.status import StatusDocument, status_path
 from fim.report import output
 from fim.store.database import Store
+
+if TYPE_CHECKING:
+    from fim.daemon.status import StatusDocument
 
 EXIT_NOT_RUNNING = 3  # as `systemctl status` says of a stopped unit
 
@@ -45,6 +48,8 @@ def status_command(config_path: str | None, fmt: str) -> None:
 
     Exit 0 when the daemon runs, 3 when it does not.
     """
+    from fim.daemon.status import StatusDocument, status_path  # the daemon layer loads when asked for
+
     config = config_mod.load(config_path)
     doc = StatusDocument.read(status_path(config))
     running = doc.state in ("running", "degraded") and _alive(doc.pid)

@@ -81,6 +81,7 @@ def build_scanner(
     extra_rules: Sequence[str] = (),
     use_bundled: bool | None = None,
     cache_dir: Path | None = None,
+    engine: tuple[rules.RuleEngine, hashlists.HashLists] | None = None,
     jobs: int = 0,
     on_message: Callable[[str], None] | None = None,
     on_finding: FindingCallback | None = None,
@@ -88,12 +89,18 @@ def build_scanner(
     on_change: ChangeCallback | None = None,
 ) -> Scanner:
     """Everything a configuration asks for, assembled: rules, hash lists, upload-area policy,
-    quarantine. ``fim scan``, the library and the daemon all build their scanner here."""
-    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
-    engine = build_engine(config, extra_rules, use_bundled=use_bundled, cache_dir=cache_dir, hashes=hashes)
+    quarantine. ``fim scan``, the library and the daemon all build their scanner here.
+    ``engine`` is a rule engine already built (with its hash lists) by :func:`build_engine`."""
+    if engine is None:
+        hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+        rule_engine = build_engine(
+            config, extra_rules, use_bundled=use_bundled, cache_dir=cache_dir, hashes=hashes
+        )
+    else:
+        rule_engine, hashes = engine
     checks, responders = response(config, store, on_message=on_message)
     return Scanner(
-        config=config, engine=engine, store=store, hashes=hashes, checks=checks, responders=responders,
+        config=config, engine=rule_engine, store=store, hashes=hashes, checks=checks, responders=responders,
         jobs=jobs, on_finding=on_finding, on_progress=on_progress, on_change=on_change,
     )  # fmt: skip
 
