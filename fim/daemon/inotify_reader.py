@@ -134,7 +134,7 @@ class InotifyReader(WatchTree):
         if self._closed or self._thread.is_alive():
             return
         self._closed = True
-        for fd in (self.fd, self._pipe_r, self._pipe_w):
+        for fd in (self.fd, self._pipe_r, self._pipe_w, *self._root_fds.values()):
             if fd < 0:
                 continue
             with contextlib.suppress(OSError):
@@ -160,6 +160,7 @@ class InotifyReader(WatchTree):
                         continue
                     for wd, mask, _cookie, name in InotifyFD._parse_event_buffer(buffer):
                         self._handle(wd, mask, name)
+                    self._resync_changed()
                     self._serve()  # a root waiting to be added is not starved by a storm
         except BaseException as exc:  # kept for the daemon, which restarts the reader
             self.error = exc

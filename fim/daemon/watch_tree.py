@@ -126,6 +126,13 @@ class WatchTree:
         self._wake = wake
         self._wds: dict[int, _Dir] = {}
         self._roots: dict[bytes, _Dir] = {}
+        # Each root's directory, opened once when validated: directory events are resolved from
+        # here, not by validating the path from "/" again for every event of a storm.
+        self._root_fds: dict[bytes, int] = {}
+        # Directory changes seen in the batch being read, resolved once each at its end: an
+        # exchange storm queues thousands of events for the same two names, and resolving each
+        # would bury every other customer's events behind it.
+        self._changed_dirs: dict[tuple[int, bytes], tuple[_Dir, bytes]] = {}
         self._signal_lock = threading.Lock()  # guards what the daemon's thread takes
         self._overflowed = False
         self._lost_roots: set[bytes] = set()
@@ -157,10 +164,14 @@ class WatchTree:
         node = _Dir(wd, root, None, key, root)
         self._wds[wd] = node
         self._roots[root] = node
+        self._root_fds[root] = os.dup(fd)
         self._place(_Handle(fd), node, descend_known=False)
         return None
 
     def _remove_root(self, root: bytes) -> None:
+        cached = self._root_fds.pop(root, None)
+        if cached is not None:
+            os.close(cached)
         node = self._roots.pop(root, None)
         if node is not None and node.name == root and node not in self._roots.values():
             self._forget(node)
@@ -290,7 +301,8 @@ class WatchTree:
             current = current.parent
         chain.reverse()
         try:
-            fd = self._open_root(chain[0].name)
+            cached = self._root_fds.get(chain[0].name)
+            fd = os.dup(cached) if cached is not None else self._open_root(chain[0].name)
         except (OSError, roots_mod.RootError):
             return None
         try:
@@ -350,13 +362,21 @@ class WatchTree:
         add = self.coalescer.add
         if mask & _IN.IN_ISDIR:
             if mask & _DIR_CHANGE and name:
-                self._resync(node, name)  # watches first, then the walk of what is in it
-                add(path)
+                self._changed_dirs[(node.wd, name)] = (node, path)
             return
         if mask & _FILE_SETTLE:
             add(path)
         elif mask & _IN.IN_MODIFY:
             add(path, settle=False)
+
+    def _resync_changed(self) -> None:
+        """At the end of a batch: each directory name that changed, made to match the disk once
+        (watches first, then the walk of what is in it)."""
+        changed, self._changed_dirs = self._changed_dirs, {}
+        for (wd, name), (node, path) in changed.items():
+            if self._wds.get(wd) is node:  # not forgotten meanwhile
+                self._resync(node, name)
+                self.coalescer.add(path)
 
     def _overflow(self) -> None:
         """Events were lost: directories may have appeared unwatched. Watch what is missing,
