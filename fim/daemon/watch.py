@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fim.daemon.coalescer import Coalescer
@@ -84,12 +83,6 @@ class Watches:
             if root in known and known[root] != ident:
                 self._unschedule(root)
         return expansion.paths
-
-    @staticmethod
-    def expand_patterns(patterns: Iterable[str], symlink_roots: Iterable[str] = ()) -> list[bytes]:
-        """Concrete root directories the patterns match now; symlinks are never resolved
-        (a root that is or lies behind a customer's symlink is left out: see fim.roots)."""
-        return roots_mod.expand(patterns, symlink_roots=symlink_roots).paths
 
     def refresh(self) -> tuple[list[bytes], list[WatchFailure]]:
         """Watch newly matching roots; drop vanished ones. Returns (new roots, failures).
