@@ -37,7 +37,6 @@ UNPACK_FAILED = RuleMatch(
     description="decoding this file's layers failed (a fim bug); the file as stored was matched",
     family="health",
 )
-_TIMED_OUT = RuleMatch(rule="fim_match_timeout", ruleset="fim", severity=Severity.MEDIUM, description="")
 # Files unpacked whatever their content: server-side scripts (and text, which shells are
 # often uploaded as before being renamed or included). Others only when they hold server-side
 # code markers (a polyglot image, an HTML page with PHP in it): unpacking every stylesheet,
@@ -79,12 +78,13 @@ def match_layers(
         raw = engine.match(data, base, timeout)
     found: dict[tuple[str, str], RuleMatch] = {(m.ruleset, m.rule): m for m in raw}
     try:
-        late = _layers(engine, data, base, found, deadline, gates)
+        out_of_time = _layers(engine, data, base, found, deadline, gates)
     except Exception as exc:  # a bug in unpacking must never cost what the stored bytes showed
-        late = dataclasses.replace(UNPACK_FAILED, description=f"{UNPACK_FAILED.description}: {exc!r}"[:300])
-    if late is not None and late.rule == timeout_match.rule:
-        late = dataclasses.replace(timeout_match, chain=late.chain)
-    return [*found.values(), *([late] if late is not None else [])]
+        failed = f"{UNPACK_FAILED.description}: {exc!r}"[:300]
+        return [*found.values(), dataclasses.replace(UNPACK_FAILED, description=failed)]
+    if out_of_time is not None:
+        return [*found.values(), dataclasses.replace(timeout_match, chain=out_of_time)]
+    return list(found.values())
 
 
 def _layers(
@@ -94,22 +94,23 @@ def _layers(
     found: dict[tuple[str, str], RuleMatch],
     deadline: float,
     gates: frozenset[str] | None,
-) -> RuleMatch | None:
-    """Adds to ``found`` what the comment-stripped view and the decoded layers match; returns a
-    notice when the file's time ran out on the way (else None)."""
+) -> str | None:
+    """Adds to ``found`` what the comment-stripped view and the decoded layers match. Returns
+    None when done, else the chain of the layer the file's time ran out on ("": the stored
+    bytes or their comment-stripped view)."""
     if found:
         view = strip_php_comments(data)
         if view is not None and getattr(engine, "uses_code_view", True):
             # The stored bytes again, now telling the rules that a code view exists.
             got = _match(engine, data, {**base, "has_code_view": True}, deadline)
             if got is None:
-                return _TIMED_OUT
+                return ""
             found.clear()
             found.update({(m.ruleset, m.rule): m for m in got})
         if view is not None:
             got = _match(engine, view, {**base, "layer": 1, "chain": CODE_VIEW}, deadline)
             if got is None:
-                return _TIMED_OUT
+                return ""
             for m in got:  # the file itself, minus comments: no decoding chain to report
                 found.setdefault((m.ruleset, m.rule), m)
     if not worth_unpacking(str(base.get("extension", "")), data, gates):
@@ -118,7 +119,7 @@ def _layers(
         chain = layer.chain_text
         got = _match(engine, layer.data, {**base, "layer": layer.depth, "chain": chain}, deadline)
         if got is None:
-            return dataclasses.replace(_TIMED_OUT, chain=chain)
+            return chain
         for m in got:
             found.setdefault((m.ruleset, m.rule), dataclasses.replace(m, chain=chain))
     return None
