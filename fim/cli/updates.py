@@ -19,7 +19,7 @@ from fim.core.model import Severity
 from fim.detect import rules
 from fim.report import output
 from fim.store.database import Store
-from fim.updates import export, keys, pack, update
+from fim.updates import export
 
 
 @click.group("pack")
@@ -34,6 +34,8 @@ def pack_keygen(prefix: str) -> None:
 
     Keep PREFIX.key where packs are built; copy PREFIX.pub to every server ([[updates.sources]]
     pubkey_file)."""
+    from fim.updates import keys  # cryptography loads only for these commands
+
     fp = keys.write_new_pair(Path(prefix + ".key"), Path(prefix + ".pub"))
     click.echo(f"wrote {prefix}.key (private: keep it off the servers) and {prefix}.pub")
     click.echo(f"fingerprint {fp}")
@@ -52,6 +54,8 @@ def pack_build(directory: str, key_path: str, out: str, name: str, version: int 
     """Pack DIRECTORY (rules/*.yar, hashes/bad/*.txt, hashes/good/*.txt) into a signed pack.
 
     Every rule file must compile and every hash list parse, or nothing is written."""
+    from fim.updates import keys, pack  # cryptography loads only for these commands
+
     key = keys.load_private(key_path)
     root = Path(directory)
     if (root / "rules").is_dir():
@@ -71,6 +75,8 @@ def pack_build(directory: str, key_path: str, out: str, name: str, version: int 
 @format_option
 def pack_verify(pack_file: str, pubkey: str, fmt: str) -> None:
     """Check PACK's signature, every file's SHA-256, and that its rules compile. Exit 0 when good."""
+    from fim.updates import keys, pack  # cryptography loads only for these commands
+
     try:
         with open(pack_file, "rb") as fh:
             data = fh.read(pack.MAX_TOTAL_SIZE + 1)
@@ -108,6 +114,8 @@ def rules_update(config_path: str | None) -> None:
 
     A running daemon picks an installed pack up within seconds and rematches the files on disk.
     Exit 0 when every source was checked, 2 when one failed (its installed pack is kept)."""
+    from fim.updates import update  # cryptography loads only for this command
+
     config = load_config(config_path)
     if not config.updates.sources:
         raise UsageError(f"{config.source}: no [[updates.sources]] configured")

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fim.config import loader as config_mod
 from fim.config.loader import Config
@@ -29,8 +30,11 @@ from fim.config.updates import UpdateSource
 from fim.core import statefiles
 from fim.core.errors import FimError
 from fim.detect import hashlists, rules
-from fim.updates.pack import MANIFEST, SIGNATURE, Pack, PackError
 
+if TYPE_CHECKING:  # the pack module loads cryptography; reading installed packs does not need it
+    from fim.updates.pack import Pack
+
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"  # as in fim.updates.pack
 CURRENT = "current"
 _PACK_DIR = re.compile(r"^v\d+-[0-9a-f]{12}$")
 
@@ -165,7 +169,7 @@ def install(config: Config, source: UpdateSource, pack: Pack, cache_dir: Path | 
             shutil.rmtree(old, ignore_errors=True)
     result = installed(config, source)
     if result is None:  # cannot happen unless someone else changes fim's state directory
-        raise PackError(f"{base / CURRENT}: installed pack cannot be read back")
+        raise RefusedError(f"{base / CURRENT}: installed pack cannot be read back")
     return result
 
 
@@ -186,3 +190,15 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def installed_signature(config: Config) -> tuple[tuple[str, str], ...]:
+    """Which pack each configured source has current: changes when any pack is installed
+    (by the daemon's update thread or by ``fim rules update``). Cheap: one readlink a source."""
+    found = []
+    for source in config.updates.sources:
+        try:
+            found.append((source.url, os.readlink(source_dir(config, source) / CURRENT)))
+        except OSError:
+            found.append((source.url, ""))
+    return tuple(found)

@@ -7,12 +7,15 @@ installed packs before the pack is verified (signature, every file's SHA-256) an
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fim.config.loader import Config
 from fim.config.updates import UpdateSource
+from fim.core import statefiles
 from fim.core.errors import FimError
 from fim.updates import fetch, install, keys, pack
 from fim.updates.state import SourceState
@@ -33,7 +36,22 @@ class Outcome:
 
 
 def update_source(config: Config, source: UpdateSource, *, cache_dir: Path | None = None) -> Outcome:
+    """Check ``source`` once. One process at a time per source (a lock file beside its packs):
+    ``fim rules update`` and the daemon may run together."""
     directory = install.source_dir(config, source)
+    try:
+        statefiles.private_dir(directory)
+        lock = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        return Outcome(source.url, "failed", f"cannot use the state directory {directory}: {exc.strerror}")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _update_locked(config, source, directory, cache_dir)
+    finally:
+        os.close(lock)
+
+
+def _update_locked(config: Config, source: UpdateSource, directory: Path, cache_dir: Path | None) -> Outcome:
     state = SourceState.read(directory)
     if state.url != source.url:
         state = SourceState(url=source.url)
@@ -61,7 +79,7 @@ def update_source(config: Config, source: UpdateSource, *, cache_dir: Path | Non
             state = dataclasses.replace(
                 state, etag=got.etag, last_modified=got.last_modified, signer=verified.signer
             )
-    except FimError as exc:
+    except (FimError, OSError) as exc:  # OSError: the state directory full or unwritable
         state = dataclasses.replace(
             state, last_check=now, last_error=str(exc), failing_since=state.failing_since or now
         )
@@ -82,3 +100,25 @@ def _save(state: SourceState, directory: Path) -> None:
 
 def update_all(config: Config, *, cache_dir: Path | None = None) -> list[Outcome]:
     return [update_source(config, s, cache_dir=cache_dir) for s in config.updates.sources]
+
+
+def describe_sources(config: Config) -> list[dict[str, object]]:
+    """Each source's last check and success, its installed pack and signer (for ``fim status``)."""
+    shown: list[dict[str, object]] = []
+    for source in config.updates.sources:
+        state = SourceState.read(install.source_dir(config, source))
+        current = install.installed(config, source)
+        shown.append(
+            {
+                "url": source.url,
+                "last_check": state.last_check or None,
+                "last_success": state.last_success or None,
+                "failing_since": state.failing_since or None,
+                "last_error": state.last_error,
+                "pack": current.name if current else None,
+                "version": current.version if current else None,
+                "created": current.created if current else None,
+                "signer": state.signer if current else None,
+            }
+        )
+    return shown
