@@ -57,11 +57,10 @@ def pack_build(directory: str, key_path: str, out: str, name: str, version: int 
     from fim.updates import keys, pack  # cryptography loads only for these commands
 
     key = keys.load_private(key_path)
-    root = Path(directory)
-    if (root / "rules").is_dir():
-        _check_rules(root / "rules")
+    files = pack.collect(Path(directory))
+    _check_rules(pack.members_of(files, "rules/"))
     version = int(time.strftime("%Y%m%d%H%M%S", time.gmtime())) if version is None else version
-    data = pack.build(root, key, name=name, version=version)
+    data = pack.build(files, key, name=name, version=version)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, out)
@@ -83,13 +82,7 @@ def pack_verify(pack_file: str, pubkey: str, fmt: str) -> None:
     except OSError as exc:
         raise UsageError(f"{pack_file}: cannot read: {exc.strerror}") from None
     verified = pack.read(data, keys.load_public(pubkey))
-    with tempfile.TemporaryDirectory(prefix="fim-pack-") as tmp:
-        for member, content in verified.members("rules/").items():
-            target = Path(tmp) / member
-            target.parent.mkdir(exist_ok=True)
-            target.write_bytes(content)
-        if (Path(tmp) / "rules").is_dir():
-            _check_rules(Path(tmp) / "rules")
+    _check_rules(verified.members("rules/"))
     info = {
         "name": verified.name, "version": verified.version, "created": verified.created,
         "signer": verified.signer, "files": sorted(verified.files),
@@ -101,8 +94,16 @@ def pack_verify(pack_file: str, pubkey: str, fmt: str) -> None:
                    f"{len(verified.files)} file(s), signed by {verified.signer}")  # fmt: skip
 
 
-def _check_rules(folder: Path) -> None:
-    problems = rules.check(rules.discover([folder], bundled=False))
+def _check_rules(files: dict[str, bytes]) -> None:
+    """Each rule file compiles on its own (its own folder: an include must stay in the pack)."""
+    if not files:
+        return
+    with tempfile.TemporaryDirectory(prefix="fim-pack-") as tmp:
+        for member, content in files.items():
+            target = Path(tmp) / member
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(content)
+        problems = rules.check(rules.discover([Path(tmp) / "rules"], bundled=False))
     if problems:
         raise RuleError("rules do not compile:\n" + "\n".join(f"  {p}" for p in problems))
 

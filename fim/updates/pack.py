@@ -68,17 +68,17 @@ class Pack:
         return hashlib.sha256(self.manifest).hexdigest()
 
     def members(self, prefix: str) -> dict[str, bytes]:
-        return {k: v for k, v in self.files.items() if k.startswith(prefix)}
+        return members_of(self.files, prefix)
 
 
-def build(source_dir: Path, key: Ed25519PrivateKey, *, name: str, version: int) -> bytes:
-    """A signed pack of the rule files and hash lists under ``source_dir`` (``rules/``,
-    ``hashes/bad/``, ``hashes/good/``). Hash lists are parsed first: a bad line fails here, at
-    the publisher, not on every server."""
-    if not _NAME.match(name):
-        raise PackError(f"pack name {name!r}: use letters, digits, '.', '_' and '-' (at most 64)")
-    if version < 0:
-        raise PackError("pack version must not be negative")
+def members_of(files: Mapping[str, bytes], prefix: str) -> dict[str, bytes]:
+    return {k: v for k, v in files.items() if k.startswith(prefix)}
+
+
+def collect(source_dir: Path) -> dict[str, bytes]:
+    """The rule files and hash lists under ``source_dir`` (``rules/``, ``hashes/bad/``,
+    ``hashes/good/``) by member name. Hash lists are parsed: a bad line fails here, at the
+    publisher, not on every server. Links and stray files are refused, not skipped."""
     files: dict[str, bytes] = {}
     for path in sorted(source_dir.rglob("*")):
         rel = path.relative_to(source_dir).as_posix()
@@ -96,6 +96,15 @@ def build(source_dir: Path, key: Ed25519PrivateKey, *, name: str, version: int) 
             hashlists.parse(files[rel].decode("utf-8", "replace"), rel)
     if not files:
         raise PackError(f"{source_dir}: no rules/*.yar or hashes/{{bad,good}}/*.txt to pack")
+    return files
+
+
+def build(files: Mapping[str, bytes], key: Ed25519PrivateKey, *, name: str, version: int) -> bytes:
+    """A signed pack of ``files`` (from :func:`collect`)."""
+    if not _NAME.match(name):
+        raise PackError(f"pack name {name!r}: use letters, digits, '.', '_' and '-' (at most 64)")
+    if version < 0:
+        raise PackError("pack version must not be negative")
     manifest = json.dumps(
         {
             "format": FORMAT,

@@ -229,7 +229,7 @@ class Publisher:
         if bad:
             (src / "hashes/bad").mkdir(parents=True)
             (src / "hashes/bad/found.txt").write_text(bad)
-        return pack.build(src, keys.load_private(self.key_file), name=name, version=version)
+        return pack.build(pack.collect(src), keys.load_private(self.key_file), name=name, version=version)
 
 
 def make_publisher(directory: Path) -> Publisher:
