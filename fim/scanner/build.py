@@ -19,7 +19,7 @@ from fim.respond import quarantine_responder
 from fim.scanner.callbacks import ChangeCallback, FindingCallback, ProgressCallback
 from fim.scanner.pipeline import Scanner
 from fim.store.database import Store
-from fim.updates.install import engine_inputs
+from fim.updates.install import engine_inputs, updates_dir
 
 if TYPE_CHECKING:
     from fim.alerts.service import AlertService
@@ -135,7 +135,8 @@ def state_directories(config: Config, store: Store) -> tuple[tuple[bytes, ...], 
     where = store.where if store.where != ":memory:" else str(database_path(config))
     db = os.fsencode(os.path.abspath(where))
     cache = os.fsencode(locations.cache_dir(Path(os.fsdecode(db))))
-    trees = [locations.quarantine_dir(config.quarantine.directory), cache]
+    packs = os.fsencode(updates_dir(config))  # installed rule packs
+    trees = [locations.quarantine_dir(config.quarantine.directory), cache, packs]
     dirs = [os.path.dirname(db)]
     if config.daemon.status_file:
         dirs.append(os.path.dirname(os.fsencode(os.path.abspath(config.daemon.status_file))))
