@@ -12,6 +12,7 @@ download a deadline.
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -76,7 +77,8 @@ def fetch(
             if resp.status != 200:
                 raise FetchError(f"{url}: HTTP {resp.status} {resp.reason}")
             body = _read_body(url, resp, max_size, deadline)
-            return Fetched(body, resp.getheader("ETag") or "", resp.getheader("Last-Modified") or "")
+            etag_got, modified_got = resp.getheader("ETag"), resp.getheader("Last-Modified")
+            return Fetched(body, _validator(etag_got), _validator(modified_got))
         finally:
             conn.close()
     raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
@@ -121,6 +123,14 @@ def _read_body(url: str, resp: http.client.HTTPResponse, max_size: int, deadline
     if length is not None and received != length:
         raise FetchError(f"{url}: truncated download: got {received} of {length} bytes")
     return b"".join(chunks)
+
+
+def _validator(value: str | None) -> str:
+    """A validator to send back next time, or "" when it could not be a header value (the
+    server chose it: a CR or LF in it would make the next request fail, or inject a header)."""
+    if value is None or len(value) > 256 or not re.fullmatch(r"[\x20-\x7e]*", value):
+        return ""
+    return value
 
 
 def _why(exc: BaseException) -> str:

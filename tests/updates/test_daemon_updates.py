@@ -72,3 +72,43 @@ def test_source_failing_longer_than_health_after_raises_a_health_finding(
     health = [r for _p, r, _c in d.findings() if r == "fim_update_failing"]
     time.sleep(3)  # more failed checks: still one health finding for this failing period
     assert [r for _p, r, _c in d.findings() if r == "fim_update_failing"] == health
+
+
+def test_daemon_keeps_its_pack_when_a_later_one_does_not_compile(
+    daemon, hosting, pack_server, publisher, tls
+):
+    pack_server.routes["/pack.fimpack"] = Route(publisher.make(7))
+    d = daemon(extra_config=source_toml(pack_server, publisher, tls)).start()
+    first = hosting / "home/alice/public_html/uploads/a.php"
+    first.write_bytes(PACK_SHELL)
+    d.wait_finding(first, timeout=60)
+    broken = publisher.make(8, rules={"broken.yar": "rule broken { condition: nope }"})
+    pack_server.routes["/pack.fimpack"] = Route(broken)
+    deadline = time.monotonic() + 60
+    while "does not compile" not in d.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "pack does not compile with the running rules; refused" in d.log.read_text()
+    assert "keeping pack version 7" in d.log.read_text()
+    second = hosting / "home/alice/public_html/uploads/b.php"
+    second.write_bytes(PACK_SHELL)
+    d.wait_finding(second)  # the running rules (pack 7) still find what only they know
+    assert d.proc.poll() is None
+
+
+def test_daemon_picks_up_a_pack_installed_by_fim_rules_update(
+    daemon, hosting, pack_server, publisher, tls, fim
+):
+    # An hour between the daemon's own checks: only the command installs the pack.
+    d = daemon(extra_config=source_toml(pack_server, publisher, tls, interval=3600)).start()
+    shell = hosting / "home/bob/public_html/uploads/c.php"
+    shell.write_bytes(PACK_SHELL)
+    d.wait_verdicts({bytes(shell)})
+    deadline = time.monotonic() + 30
+    while "HTTP 404" not in d.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the daemon's first check (nothing published yet) is done
+    assert "HTTP 404" in d.log.read_text()
+    pack_server.routes["/pack.fimpack"] = Route(publisher.make(9))
+    run = fim("rules", "update", "--config", d.config)
+    assert "installed pack acme version 9" in run.text, run.err
+    d.wait_finding(shell, timeout=60)
+    assert d.proc.poll() is None
