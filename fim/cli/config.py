@@ -21,6 +21,10 @@ def config_check(config_path: str) -> None:
     config = load_config(config_path)
     hashes = load_hashes(config)
     build_engine(config, hashes=hashes)
+    if config.updates.sources:  # the publishers' keys load (cryptography only when needed)
+        from fim.updates.update import check_sources
+
+        check_sources(config)
     if config.alerts.sinks:  # secrets readable, URLs valid, exec programs safe: as the daemon builds them
         alert_service(config, config_mod.database_path(config))
     click.echo(f"ok: {config_path}")

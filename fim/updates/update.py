@@ -16,7 +16,7 @@ from pathlib import Path
 from fim.config.loader import Config
 from fim.config.updates import UpdateSource
 from fim.core import statefiles
-from fim.core.errors import FimError
+from fim.core.errors import ConfigError, FimError
 from fim.updates import fetch, install, keys, pack
 from fim.updates.state import SourceState
 
@@ -122,3 +122,17 @@ def describe_sources(config: Config) -> list[dict[str, object]]:
             }
         )
     return shown
+
+
+def check_sources(config: Config) -> None:
+    """Every source's public key loads (``fim config check``); ConfigError naming the key."""
+    problems = []
+    for index, source in enumerate(config.updates.sources):
+        try:
+            keys.load_public(source.pubkey_file)
+        except keys.KeyFileError as exc:
+            problems.append(f"updates.sources[{index}].pubkey_file: {exc}")
+        if source.ca_file and not os.path.isfile(source.ca_file):
+            problems.append(f"updates.sources[{index}].ca_file: {source.ca_file}: no such file")
+    if problems:
+        raise ConfigError(config.source, problems)

@@ -226,3 +226,12 @@ def test_update_source_config_errors_name_their_keys(tmp_path, fim):
     assert "updates.sources[0].pubkey_file: expected the absolute path" in err
     assert "updates.sources[0].interval: must be at least 1 second" in err
     assert "updates.health_afte: unknown key (did you mean 'updates.health_after'?)" in err
+
+
+def test_config_check_names_an_unreadable_publisher_key(tmp_path, fim, tls):
+    config = updates_config(tmp_path, "https://localhost/p", tmp_path / "missing.pub", tmp_path / "no-ca.pem")
+    run = fim("config", "check", config)
+    assert run.code == 2
+    err = run.err.decode()
+    assert f"updates.sources[0].pubkey_file: {tmp_path}/missing.pub: cannot read public key" in err
+    assert f"updates.sources[0].ca_file: {tmp_path}/no-ca.pem: no such file" in err
