@@ -18,6 +18,7 @@ from fim.cli import respond as response_cli
 from fim.cli import rules as rules_cli
 from fim.cli import scan as scan_cli
 from fim.cli import service as service_cli
+from fim.cli import updates as updates_cli
 from fim.cli.alerts import alerts_group
 from fim.cli.options import EXIT_ERROR
 from fim.core.errors import FimError
@@ -67,6 +68,9 @@ cli.add_command(service_cli.status_command)
 cli.add_command(response_cli.quarantine_group)
 cli.add_command(response_cli.db_group)
 cli.add_command(response_cli.tenant_group)
+cli.add_command(updates_cli.pack_group)
+cli.add_command(updates_cli.hashes_group)
+rules_cli.rules_group.add_command(updates_cli.rules_update)
 
 
 def main(argv: list[str] | None = None) -> None:

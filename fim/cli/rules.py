@@ -23,6 +23,7 @@ from fim.detect.inspector import Inspector
 from fim.detect.walk import Excludes, Walker
 from fim.report import output
 from fim.scanner.build import build_engine
+from fim.updates.install import engine_inputs
 
 
 @click.group("rules")
@@ -33,7 +34,7 @@ def rules_group() -> None:
 def _sources(config_path: str | None, extra: tuple[str, ...], no_bundled: bool) -> list[rules.RuleSource]:
     config = load_config(config_path)
     bundled = config.rules.bundled and not no_bundled
-    return rules.discover([*config.rules.paths, *extra], bundled=bundled)
+    return rules.discover([*engine_inputs(config).rule_paths, *extra], bundled=bundled)
 
 
 @rules_group.command("check")

@@ -20,9 +20,8 @@ from fim.cli.options import (
 from fim.config import loader as config_mod
 from fim.core import locations, paths
 from fim.core.errors import UsageError
-from fim.detect import hashlists
 from fim.report import output
-from fim.scanner.build import alert_service, build_engine, build_scanner
+from fim.scanner.build import alert_service, build_engine, build_scanner, load_hashes
 from fim.scanner.callbacks import ChangeEvent
 from fim.store.database import Store
 
@@ -122,7 +121,7 @@ def scan(
     alerts = alert_service(config, db_file) if alert else None
     cache_dir = locations.cache_dir(db_file)
     # Rules are compiled before the database is opened: a bad rule writes nothing anywhere.
-    hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+    hashes = load_hashes(config)
     engine = build_engine(config, rule_paths, use_bundled=False if no_bundled_rules else None,
                           cache_dir=cache_dir, hashes=hashes)  # fmt: skip
     store = (

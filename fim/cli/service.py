@@ -59,14 +59,34 @@ def status_command(config_path: str | None, fmt: str) -> None:
         with Store.open(db, busy_timeout=config.database.busy_timeout) as store:
             since = time.time_ns() - 24 * 3600 * 10**9
             findings = {t or "(no tenant)": n for t, n in store.findings_by_tenant(since).items()}
+    from fim.updates.update import describe_sources  # cryptography loads only when asked for
+
+    sources = describe_sources(config)
     if fmt == "json":
         shown = {**doc.to_json(), "running": running}
         if findings is not None:
             shown["findings_24h"] = findings
+        if sources:
+            shown["update_sources"] = sources
         click.echo(output.dumps(shown))
     else:
         _print_status(doc, running, findings)
+        _print_sources(sources)
     sys.exit(0 if running else EXIT_NOT_RUNNING)
+
+
+def _print_sources(sources: list[dict]) -> None:
+    def when(t: object) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if isinstance(t, float) else "never"
+
+    for s in sources:
+        pack = "none installed"
+        if s["pack"]:
+            pack = f"{s['pack']} version {s['version']} signed by {s['signer']}"
+        click.echo(f"rule updates from {s['url']}: pack {pack}")
+        click.echo(f"  last check {when(s['last_check'])}, last success {when(s['last_success'])}")
+        if s["last_error"]:
+            click.echo(f"  failing since {when(s['failing_since'])}: {s['last_error']}")
 
 
 def _alive(pid: int | None) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fim.alerts.config import AlertsConfig
+from fim.config.updates import UpdatesConfig
 from fim.core import locations
 from fim.core.errors import ConfigError
 from fim.core.values import describe, size_field
@@ -131,6 +132,7 @@ class Config:
     quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     source: str = field(default="<defaults>", metadata={"internal": True})
 
 

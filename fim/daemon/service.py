@@ -34,6 +34,7 @@ from fim.daemon.coverage import inotify_limits, sysctl_hint
 from fim.daemon.health import DaemonHealth
 from fim.daemon.sdnotify import Notifier
 from fim.daemon.status import StatusDocument, WalkSummary, status_path
+from fim.daemon.updates import DaemonUpdates
 from fim.daemon.walks import DaemonWalks, WalkJob
 from fim.daemon.watch import Watches
 from fim.detect.walk import Candidate, Walker
@@ -48,7 +49,7 @@ EX_CONFIG = 78
 STATUS_EVERY = 2.0
 
 
-class Daemon(DaemonWalks, DaemonHealth):
+class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
     """The running service: one loop doing every piece of work, so systemd's watchdog sees a
     stuck loop. Its walks and health reporting are written in the two mixins it inherits."""
 
@@ -91,6 +92,7 @@ class Daemon(DaemonWalks, DaemonHealth):
         _raise_open_files_limit()
         try:
             self._start_watching()
+            self._start_updates()
             self._loop()
         finally:
             self._shutdown()
@@ -165,6 +167,7 @@ class Daemon(DaemonWalks, DaemonHealth):
     def _shutdown(self) -> None:
         self.notifier.stopping()
         self.log.info("stopping")
+        self._stop_updates()
         try:
             self.watches.stop()
         except Exception as exc:  # stopping must go on
@@ -280,6 +283,7 @@ class Daemon(DaemonWalks, DaemonHealth):
             self._rescan_dirs.clear()  # the rescan's coverage check lists what is still unwatched
             if not any(j.kind == "rescan" for j in self._jobs):
                 self._start_walk("rescan", paths.outermost(targets))
+        self._check_updates(now)
         if self._due("status", now, STATUS_EVERY):
             self._write_status()
         if d.retention_seconds and self._due("retention", now, d.retention_seconds):

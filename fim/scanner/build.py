@@ -19,6 +19,7 @@ from fim.respond import quarantine_responder
 from fim.scanner.callbacks import ChangeCallback, FindingCallback, ProgressCallback
 from fim.scanner.pipeline import Scanner
 from fim.store.database import Store
+from fim.updates.install import engine_inputs, updates_dir
 
 if TYPE_CHECKING:
     from fim.alerts.service import AlertService
@@ -28,13 +29,19 @@ def build_engine(
     config: Config, extra_rules: Sequence[str] = (), *, use_bundled: bool | None = None,
     cache_dir: Path | None = None, hashes: hashlists.HashLists | None = None,
 ) -> rules.YaraEngine:  # fmt: skip
-    """Compile (or load from cache) the bundled and configured rules."""
+    """Compile (or load from cache) the bundled and configured rules, and the installed packs'."""
     bundled = config.rules.bundled if use_bundled is None else use_bundled
-    sources = rules.discover([*config.rules.paths, *extra_rules], bundled=bundled)
+    sources = rules.discover([*engine_inputs(config).rule_paths, *extra_rules], bundled=bundled)
     if config.rules.cache_dir:
         cache_dir = Path(config.rules.cache_dir)
     extra = hashes.raw if hashes else ()
     return rules.YaraEngine.build(sources, cache_dir=cache_dir, extra_inputs=extra)
+
+
+def load_hashes(config: Config) -> hashlists.HashLists:
+    """The configured hash lists and those of the installed packs."""
+    inputs = engine_inputs(config)
+    return hashlists.load(inputs.bad, inputs.good)
 
 
 def scan(
@@ -92,7 +99,7 @@ def build_scanner(
     quarantine. ``fim scan``, the library and the daemon all build their scanner here.
     ``engine`` is a rule engine already built (with its hash lists) by :func:`build_engine`."""
     if engine is None:
-        hashes = hashlists.load(config.hashes.bad, config.hashes.good)
+        hashes = load_hashes(config)
         rule_engine = build_engine(
             config, extra_rules, use_bundled=use_bundled, cache_dir=cache_dir, hashes=hashes
         )
@@ -128,7 +135,8 @@ def state_directories(config: Config, store: Store) -> tuple[tuple[bytes, ...], 
     where = store.where if store.where != ":memory:" else str(database_path(config))
     db = os.fsencode(os.path.abspath(where))
     cache = os.fsencode(locations.cache_dir(Path(os.fsdecode(db))))
-    trees = [locations.quarantine_dir(config.quarantine.directory), cache]
+    packs = os.fsencode(updates_dir(config))  # installed rule packs
+    trees = [locations.quarantine_dir(config.quarantine.directory), cache, packs]
     dirs = [os.path.dirname(db)]
     if config.daemon.status_file:
         dirs.append(os.path.dirname(os.fsencode(os.path.abspath(config.daemon.status_file))))
