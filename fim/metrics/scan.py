@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from fim.core.errors import UsageError
 from fim.core.model import ScanReport
 from fim.metrics.labels import FamilyLabels, severity
 
@@ -107,10 +108,22 @@ def write_textfile(path: str | os.PathLike[str], registry: CollectorRegistry) ->
         raise
 
 
-def write_scan_metrics(
-    path: str | os.PathLike[str], report: ScanReport | None, *, rules_version: str = ""
-) -> None:
+def check_path(path: str | os.PathLike[str]) -> None:
+    """Refuse, before scanning, a metrics file node_exporter would not read or fim cannot write."""
+    target = Path(path)
+    if target.suffix != ".prom":
+        raise UsageError(
+            f"--metrics-file {target}: must end in .prom (node_exporter reads only *.prom files)"
+        )
+    if not target.parent.is_dir():
+        raise UsageError(f"--metrics-file {target}: no such directory {target.parent}")
+
+
+def write(path: str | os.PathLike[str], report: ScanReport | None, *, rules_version: str = "") -> None:
     """Write the metrics of ``report`` (None: the scan failed) to ``path``."""
     registry = CollectorRegistry()
     registry.register(ScanCollector(report, finished=time.time(), rules_version=rules_version))
-    write_textfile(path, registry)
+    try:
+        write_textfile(path, registry)
+    except OSError as exc:
+        raise UsageError(f"--metrics-file {path}: cannot write: {exc.strerror or exc}") from None
