@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -241,3 +242,15 @@ def test_bad_metrics_listen_is_a_config_error_naming_the_key(daemon, listen, mes
     )
     assert check.returncode != 0
     assert message in check.stdout + check.stderr
+
+
+def test_reload_moves_the_endpoint_to_the_new_listen_address(daemon):
+    old, new = free_port(), free_port()
+    d = daemon(extra_config=f'[metrics]\nlisten = "127.0.0.1:{old}"\n').start()
+    scrape_until(old, lambda m: m.value("fim_daemon_state", state="running") == 1)
+    d.config.write_text(d.config.read_text().replace(f":{old}", f":{new}"))
+    d.proc.send_signal(signal.SIGHUP)
+    scrape_until(new, lambda m: m.value("fim_daemon_state", state="running") == 1)
+    with pytest.raises(OSError):
+        scrape(old)  # the old address is closed
+    assert d.stop() == 0
