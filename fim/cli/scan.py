@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -19,7 +20,7 @@ from fim.cli.options import (
 )
 from fim.config import loader as config_mod
 from fim.core import locations, paths
-from fim.core.errors import UsageError
+from fim.core.errors import FimError, UsageError
 from fim.detect import hashlists
 from fim.metrics import scan as scan_metrics
 from fim.report import output
@@ -182,7 +183,8 @@ def scan(
                 report = scanner.scan(raw_roots)
         except BaseException:
             if metrics_file:  # a scan that fails must show in the metrics, not leave the last good ones
-                scan_metrics.write(metrics_file, None, rules_version=scanner.version)
+                with contextlib.suppress(FimError):  # the scan's own error is the one to report
+                    scan_metrics.write(metrics_file, None, rules_version=scanner.version)
             raise
         finally:
             scanner.close()
