@@ -9,7 +9,17 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 def test_example_config_is_valid_and_states_the_defaults():
     loaded = config.load(EXAMPLE)
     defaults = config.Config()
-    for section in ("scan", "rules", "hashes", "tenants", "database", "quarantine", "retention", "updates"):
+    for section in (
+        "scan",
+        "rules",
+        "hashes",
+        "tenants",
+        "database",
+        "quarantine",
+        "retention",
+        "updates",
+        "metrics",
+    ):
         assert getattr(loaded, section) == getattr(defaults, section), section
     # [daemon] differs only by naming example roots (the default watches nothing).
     assert loaded.daemon == dataclasses.replace(defaults.daemon, roots=loaded.daemon.roots)

@@ -111,6 +111,9 @@ class Dispatcher:
         self.connect = connect
         self.raise_health = raise_health
         self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        # Told (sink, "delivered" | "failed", rows) after each send, from the delivering thread
+        # (the daemon's metrics count them); it must not raise.
+        self.on_result: Callable[[str, str, int], None] | None = None
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts + 1``-th consecutive failure."""
@@ -153,6 +156,8 @@ class Dispatcher:
                     return delivered
                 error = self._send(target, planned, min(target.cfg.timeout, remaining))
                 now = time.time_ns()
+                if self.on_result is not None:
+                    self.on_result(target.name, "delivered" if error is None else "failed", len(planned.ids))
                 if error is not None:
                     self._failed(conn, target, planned, error, now)
                     return delivered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -19,7 +20,8 @@ from fim.cli.options import (
 )
 from fim.config import loader as config_mod
 from fim.core import locations, paths
-from fim.core.errors import UsageError
+from fim.core.errors import FimError, UsageError
+from fim.metrics import scan as scan_metrics
 from fim.report import output
 from fim.scanner.build import alert_service, build_engine, build_scanner, load_hashes
 from fim.scanner.callbacks import ChangeEvent
@@ -61,6 +63,12 @@ from fim.store.database import Store
 @click.option("--list-changes", is_flag=True, help="Also list new, changed and deleted files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no progress, no summary.")
 @click.option("--alert", is_flag=True, help="Send alerts for new findings to the [[alerts.sinks]].")
+@click.option(
+    "--metrics-file",
+    type=click.Path(dir_okay=False),
+    help="Write the scan's Prometheus metrics to this .prom file (node_exporter's textfile "
+    "collector), replaced atomically; also when the scan fails.",
+)
 def scan(
     paths_: tuple[str, ...],
     config_path: str | None,
@@ -77,6 +85,7 @@ def scan(
     list_changes: bool,
     quiet: bool,
     alert: bool,
+    metrics_file: str | None,
 ) -> None:
     """Scan PATH... (files or directories) for webshells and report findings by tenant.
 
@@ -93,6 +102,8 @@ def scan(
         raise click.UsageError("--null only applies to --files-from")
     if alert and no_db:
         raise click.UsageError("--alert needs a database (undelivered alerts are kept there); drop --no-db")
+    if metrics_file:
+        scan_metrics.check_path(metrics_file)
     config = load_config(config_path)
     if not paths_ and files_from is None:
         if not config.daemon.roots:
@@ -169,6 +180,11 @@ def scan(
                 report = scanner.scan_paths(items)
             else:
                 report = scanner.scan(raw_roots)
+        except BaseException:
+            if metrics_file:  # a scan that fails must show in the metrics, not leave the last good ones
+                with contextlib.suppress(FimError):  # the scan's own error is the one to report
+                    scan_metrics.write(metrics_file, None, rules_version=scanner.version)
+            raise
         finally:
             scanner.close()
             if progress:
@@ -180,6 +196,8 @@ def scan(
         out.write(output.dumps(output.json_document(report, changes if list_changes else None)) + "\n")
     elif not quiet:
         click.echo(output.summary_line(report), err=True)
+    if metrics_file:
+        scan_metrics.write(metrics_file, report)
     if alerts is not None:
         deliver_after_scan(alerts, quiet=quiet)
     sys.exit(report.exit_code)

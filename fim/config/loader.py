@@ -23,6 +23,7 @@ from fim.core import locations
 from fim.core.errors import ConfigError
 from fim.core.values import describe, size_field
 from fim.detect.policy import PolicyConfig
+from fim.metrics.config import MetricsConfig
 from fim.respond.quarantine_responder import QuarantineConfig
 from fim.respond.retention import RetentionConfig
 
@@ -133,6 +134,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source: str = field(default="<defaults>", metadata={"internal": True})
 
 

@@ -34,6 +34,7 @@ class Coalescer:
         max_pending: int = 100_000,
         wake: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_due: Callable[[bytes, float], None] | None = None,
     ):
         self.settle = settle
         self.max_delay = max_delay
@@ -45,6 +46,9 @@ class Coalescer:
         self._heap: list[tuple[float, bytes]] = []
         self.overflowed = False  # set when paths were dropped; the owner rescans and clears it
         self.events = 0
+        self.coalesced = 0  # events for a path already waiting (metrics)
+        self.overflows = 0
+        self.on_due = on_due  # told each due path and the clock time of its first event (metrics)
 
     def add(self, path: bytes, *, settle: bool = True) -> None:
         now = self._clock()
@@ -56,22 +60,26 @@ class Coalescer:
                     self._entries.clear()
                     self._heap.clear()
                     self.overflowed = True
+                    self.overflows += 1
                     self.wake.set()
                     return
                 delay = self.settle if settle else self.max_delay
                 entry = self._entries[path] = _Entry(now, now + delay)
                 heapq.heappush(self._heap, (entry.due, path))
-            elif settle:
-                due = min(now + self.settle, entry.first + self.max_delay)
-                if due != entry.due:
-                    entry.due = due
-                    heapq.heappush(self._heap, (due, path))
+            else:
+                self.coalesced += 1
+                if settle:
+                    due = min(now + self.settle, entry.first + self.max_delay)
+                    if due != entry.due:
+                        entry.due = due
+                        heapq.heappush(self._heap, (due, path))
         if settle:
             self.wake.set()
 
     def pop_due(self, limit: int = 1000) -> list[bytes]:
         now = self._clock()
         out: list[bytes] = []
+        firsts: list[float] = []
         with self._lock:
             heap = self._heap
             while heap and heap[0][0] <= now and len(out) < limit:
@@ -80,6 +88,10 @@ class Coalescer:
                 if entry is not None and entry.due == due:  # else a stale heap item
                     del self._entries[path]
                     out.append(path)
+                    firsts.append(entry.first)
+        if self.on_due is not None:
+            for path, first in zip(out, firsts, strict=True):
+                self.on_due(path, first)
         return out
 
     def next_due(self) -> float | None:

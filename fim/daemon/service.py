@@ -32,6 +32,7 @@ from fim.core.version import __version__
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import inotify_limits, sysctl_hint
 from fim.daemon.health import DaemonHealth
+from fim.daemon.metrics import DaemonMetrics
 from fim.daemon.sdnotify import Notifier
 from fim.daemon.status import StatusDocument, WalkSummary, status_path
 from fim.daemon.updates import DaemonUpdates
@@ -103,6 +104,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         if not self.config.daemon.roots:
             raise ConfigError(self.config.source, ["daemon.roots: no directories to watch"])
         db = config_mod.database_path(self.config)
+        self.metrics = DaemonMetrics(db, sinks=lambda: self.alerts.names if self.alerts is not None else [])
         self.alerts = self._build_alerts(self.config)  # before the store: bad sinks are a bad config
         self.store = Store.open(db, busy_timeout=self.config.database.busy_timeout, reserve=RESERVE_BYTES)
         self.scanner = self._build_scanner(self.config)
@@ -114,6 +116,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             max_delay=self.config.daemon.max_delay_seconds,
             max_pending=self.config.daemon.max_pending,
             wake=self.wake,
+            on_due=self.metrics.event_due,
         )
         self.watches = Watches(
             self.config.daemon.roots, self.coalescer, symlink_roots=self.config.daemon.symlink_roots
@@ -123,18 +126,18 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         self._event_scan = self.daemon_scan
 
     def _build_scanner(self, config: Config) -> Scanner:
-        return build_scanner(
+        return self.metrics.attach(build_scanner(
             config,
             self.store,
             cache_dir=locations.cache_dir(config_mod.database_path(config)),
             on_message=lambda message: self.log.warning(message),
             on_finding=self._found,
-        )
+        ))  # fmt: skip
 
     def _build_alerts(self, config: Config) -> AlertService | None:
         if not config.alerts.sinks:
             return None
-        return alert_service(config, config_mod.database_path(config))
+        return self.metrics.attach_alerts(alert_service(config, config_mod.database_path(config)))
 
     def _install_signals(self) -> None:
         def stop(_signo: int, _frame: object) -> None:
@@ -162,6 +165,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched))
         if roots:
             self._start_walk("catch-up", roots)
+        self.metrics.serve(self.config.metrics.address, self)
         self._write_status()
 
     def _shutdown(self) -> None:
@@ -190,6 +194,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         if self.alerts is not None:
             self.alerts.stop(timeout=5.0)  # undelivered alerts stay in the outbox for next time
         self._write_status(state="stopped")
+        self.metrics.stop()
         self.notifier.close()
 
     # -- the work loop -------------------------------------------------------------------------
@@ -338,6 +343,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         if scanner.version != old.version:
             # New rules: match what is already on disk against them, not only new files.
             self._start_walk("rules-changed", [*self.watches.watched, *self.watches.unwatched])
+        self.metrics.serve(self.config.metrics.address, self)
         self.notifier.ready("reloaded")
         self.log.info("reloaded", ruleset=scanner.version)
 
@@ -370,6 +376,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             inotify=inotify_limits(),
             hint=sysctl_hint(self._last_error) if uncovered else "",
         )
+        self.metrics.update(self, doc)
         try:
             doc.write(path)
         except OSError as exc:
