@@ -14,6 +14,7 @@ import click
 import yara
 
 from fim.cli import config as config_cli
+from fim.cli import report as report_cli
 from fim.cli import respond as response_cli
 from fim.cli import rules as rules_cli
 from fim.cli import scan as scan_cli
@@ -67,6 +68,7 @@ cli.add_command(service_cli.status_command)
 cli.add_command(response_cli.quarantine_group)
 cli.add_command(response_cli.db_group)
 cli.add_command(response_cli.tenant_group)
+cli.add_command(report_cli.report_command)
 
 
 def main(argv: list[str] | None = None) -> None:
