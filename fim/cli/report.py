@@ -74,6 +74,8 @@ def report_command(
         since_ns, until_ns = window.parse_when(since, now), window.parse_when(until, now)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if since_ns >= until_ns:
+        raise click.UsageError(f"--since {since} is not before --until {until}")
     if template_dir is not None and not os.path.isdir(template_dir):
         raise UsageError(f"--template {template_dir}: not a directory")
 

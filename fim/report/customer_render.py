@@ -68,20 +68,21 @@ def render(
 def file_name(tenant: str | None, fmt: str) -> str:
     """A safe, distinct file name for a tenant's report in ``--all --output-dir``.
 
-    Tenant names come from paths, so an attacker may choose them (``../x``, ``.``, a newline,
-    a name only differing in case or bytes). A plain name (letters, digits, ``._-``, starting
-    with a letter or digit, up to 64 characters) is used as it is; any other gets its safe
-    characters plus ``~`` and a hash of the full name. Plain names cannot contain ``~``, so the
-    two kinds never collide; findings outside every tenant go to ``~no-tenant``.
+    Tenant names come from paths, so an attacker may choose them (``..x``, ``-rf``, a newline,
+    a name differing from another only in case or in bytes). A plain name (letters, digits,
+    ``._-``, starting with a letter or digit, up to 64 characters) is used as it is; any other
+    becomes its safe characters (starting with a letter, digit or ``_``), ``~`` and a hash of
+    the full name. Plain names contain no ``~``, so the two kinds never collide; findings
+    outside every tenant go to ``_no-tenant`` (neither kind starts with ``_`` and lacks ``~``).
     """
     ext = {"text": "txt"}.get(fmt, fmt)
     if tenant is None:
-        return f"~no-tenant.{ext}"
+        return f"_no-tenant.{ext}"
     if _plain(tenant):
         return f"{tenant}.{ext}"
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in tenant)[:40]
     digest = hashlib.sha256(tenant.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{safe.lstrip('.')}~{digest}.{ext}"
+    return f"{safe.lstrip('.-') or '_'}~{digest}.{ext}"
 
 
 def _plain(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+_LAST_NS = 2**63 - 1  # SQLite's largest integer (the year 2262)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGO = re.compile(r"(\d+)\s*([smhdw])")
 
@@ -17,7 +18,7 @@ def parse_when(text: str, now_ns: int) -> int:
         return now_ns
     ago = _AGO.fullmatch(value)
     if ago:
-        return now_ns - int(ago.group(1)) * _UNITS[ago.group(2)] * 1_000_000_000
+        return max(0, now_ns - int(ago.group(1)) * _UNITS[ago.group(2)] * 1_000_000_000)
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -26,4 +27,5 @@ def parse_when(text: str, now_ns: int) -> int:
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+    ns = int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+    return min(max(0, ns), _LAST_NS)

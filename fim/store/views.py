@@ -6,10 +6,10 @@ fim's Python functions registered:
 
 - printable ASCII: as is, with ``\`` doubled (the fast path, most paths);
 - valid UTF-8: characters as they are, except ``\n \r \t``, other ASCII controls as ``\xNN``,
-  and C1 controls, bidi embeddings/overrides/isolates and marks, zero-width and other format
-  characters, line/paragraph separators, private use and tag characters as ``\uNNNN`` /
-  ``\UNNNNNNNN`` (the same as :func:`fim.core.paths.display` for these; display() also escapes
-  the rarer format and unassigned code points, which a fixed list in SQL cannot know);
+  and C1 controls, format characters (bidi embeddings/overrides/isolates and marks,
+  zero-width characters...), line/paragraph separators and private use characters as
+  ``\uNNNN`` / ``\UNNNNNNNN``: the same text as :func:`fim.core.paths.display`, except for
+  code points unassigned in Unicode 14, which display() escapes and the views show as they are;
 - not valid UTF-8: printable ASCII bytes as they are, every other byte as ``\xNN`` (what
   display() shows for the undecodable bytes; valid non-ASCII characters in such a name are
   shown as bytes too). A valid name never shows ``\x`` with a value of 80 or more, so the two
@@ -29,17 +29,22 @@ as they shipped).
 
 from __future__ import annotations
 
-# Code points shown escaped in valid UTF-8 besides ASCII controls: C1 controls, soft hyphen,
-# Arabic letter mark, Mongolian vowel separator, zero-width space..RLM, line/paragraph separators
-# and LRE..RLO, word joiner..nominal digit shapes (LRI..PDI among them), BOM, interlinear
-# annotation, private use.
+# Code points shown escaped in valid UTF-8 besides ASCII controls: every control, format
+# character (bidi embeddings, overrides, isolates and marks, zero-width characters, BOM...),
+# line/paragraph separator and private use character of Unicode 14 (Python 3.11's), plus
+# Unicode 15's new Egyptian format controls: the ones display() escapes by category. display()
+# also escapes unassigned code points, which a fixed list cannot know. Up to U+FFFF shown as
+# \uNNNN, above as \UNNNNNNNN, like display().
 _WIDE_ESCAPED = (
-    "u BETWEEN 128 AND 159 OR u = 173 OR u = 1564 OR u = 6158 OR u BETWEEN 8203 AND 8207 "
-    "OR u BETWEEN 8232 AND 8238 OR u BETWEEN 8288 AND 8303 OR u = 65279 OR u BETWEEN 65529 AND 65531 "
-    "OR u BETWEEN 57344 AND 63743"
+    "u BETWEEN 128 AND 159 OR u = 173 OR u BETWEEN 1536 AND 1541 OR u = 1564 OR u = 1757 "
+    "OR u = 1807 OR u BETWEEN 2192 AND 2193 OR u = 2274 OR u = 6158 OR u BETWEEN 8203 AND 8207 "
+    "OR u BETWEEN 8232 AND 8238 OR u BETWEEN 8288 AND 8303 OR u BETWEEN 57344 AND 63743 "
+    "OR u = 65279 OR u BETWEEN 65529 AND 65531"
 )
-# Tag characters and the supplementary private use planes.
-_LONG_ESCAPED = "u BETWEEN 917504 AND 917631 OR u >= 983040"
+_LONG_ESCAPED = (
+    "u = 69821 OR u = 69837 OR u BETWEEN 78896 AND 78911 OR u BETWEEN 113824 AND 113827 "
+    "OR u BETWEEN 119155 AND 119162 OR u BETWEEN 917504 AND 917631 OR u >= 983040"
+)
 
 
 def _char_v1(ch: str) -> str:
