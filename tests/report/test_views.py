@@ -153,3 +153,16 @@ def test_view_text_shows_a_name_that_is_not_utf8_byte_by_byte(raw):
     else:
         shown = _CONN.execute(_SQL, (raw,)).fetchone()[0]
         assert not any(unicodedata.category(c) in {"Cc", "Cs", "Zl", "Zp"} for c in shown)
+
+
+def test_view_text_escapes_every_control_format_separator_and_private_use_character_like_display():
+    unsafe = [c for c in range(0x80, 0x110000) if unicodedata.category(chr(c)) in UNSAFE - {"Cs"}]
+    others = [c for c in range(0x20, 0x110000, 97) if unicodedata.category(chr(c)) not in UNSAFE | {"Cn"}]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, p BLOB)")
+    names = [f"a{chr(c)}b".encode() for c in [*range(1, 0x20), 0x7F, *unsafe, *others]]
+    conn.executemany("INSERT INTO t (p) VALUES (?)", [(n,) for n in names])
+    shown = [r[0] for r in conn.execute(f"SELECT {views.path_text_v1('p')} FROM t ORDER BY id")]
+    wrong = [(n, s) for n, s in zip(names, shown, strict=True) if s != paths.display(n)]
+    assert wrong == []
+    assert len(unsafe) > 130_000  # the private use planes, the format characters, C1 controls
