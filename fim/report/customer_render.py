@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from fim.core.errors import UsageError
 from fim.report import customer
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMATS = ("text", "json", "html")
 TEMPLATES = {"text": "report.txt.j2", "html": "report.html.j2"}
@@ -28,6 +30,8 @@ _BUNDLED = Path(__file__).with_name("templates")
 
 def environment(template_dir: str | os.PathLike[str] | None = None) -> jinja2.Environment:
     """The template environment: ``template_dir`` first (if given), then the bundled templates."""
+    import jinja2  # on first use: every other fim command would pay for it at start-up (35 ms)
+
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         if not os.path.isdir(template_dir):
@@ -58,6 +62,8 @@ def render(
         return json.dumps(ctx, ensure_ascii=False, indent=2) + "\n"
     if fmt not in TEMPLATES:
         raise UsageError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    import jinja2
+
     try:
         return environment(template_dir).get_template(TEMPLATES[fmt]).render(ctx)
     except jinja2.TemplateError as exc:
