@@ -72,13 +72,16 @@ def test_report_all_gives_hostile_tenant_names_safe_distinct_file_names_inside_t
         os.makedirs(h.tenant_dir(t))
         with open(os.path.join(h.tenant_dir(t), b"s.php"), "wb") as f:
             f.write(b"<?php FIM_TEST_MARKER_EVAL(1); // " + t)
+    (h.root / "orphan.php").write_bytes(b"<?php FIM_TEST_MARKER_EVAL(1); // outside every tenant")
     h.scan(fim)
     out = tmp_path / "reports"
     r = h.report(fim, "--all", "--output-dir", out, "--format", "text")
     assert r.code == 0, r.err
     names = os.listdir(out)
-    assert len(names) == len(tenants)  # one each, none overwritten by a look-alike
+    assert len(names) == len(tenants) + 1  # one each, none overwritten by a look-alike
     assert "alice.txt" in names and "Alice.txt" in names
+    assert "orphan.php" in (out / "_no-tenant.txt").read_text()
+    names.remove("_no-tenant.txt")
     for name in names:  # never a leading dot or dash; hashed names carry a "~"
         assert re.fullmatch(
             r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt|[A-Za-z0-9_][A-Za-z0-9._-]*~[0-9a-f]{16}\.txt", name
@@ -86,7 +89,7 @@ def test_report_all_gives_hostile_tenant_names_safe_distinct_file_names_inside_t
     assert sorted(os.listdir(tmp_path)) == ["fim.toml", "home", "reports", "rules.yar", "state"]
     for name in names:  # each file reports on exactly one tenant, named safely
         text = (out / name).read_text()
-        assert text.count("s.php") == 1
+        assert text.count("s.php") == 1 and "orphan" not in text
         assert all(unicodedata.category(c) not in UNSAFE for c in text.replace("\n", ""))
 
 
