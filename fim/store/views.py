@@ -47,9 +47,8 @@ _LONG_ESCAPED = (
 )
 
 
-def _char_v1(ch: str) -> str:
-    """SQL: the escaped form of the one-character text ``ch`` (valid UTF-8)."""
-    u = f"unicode({ch})"
+def _char_v1(ch: str, u: str) -> str:
+    """SQL: the escaped form of the one-character text ``ch`` (valid UTF-8), code point ``u``."""
     wide = _WIDE_ESCAPED.replace("u ", f"{u} ")
     long = _LONG_ESCAPED.replace("u ", f"{u} ")
     return (
@@ -75,18 +74,19 @@ def _byte_v1(b: str) -> str:
 def path_text_v1(col: str) -> str:
     """SQL: the readable, escaped text of the path BLOB ``col`` (see the module docstring)."""
     text = f"CAST({col} AS TEXT)"
-    ch = "substr(s.t, c.i, 1)"
+    # Each step carries the next character and its code point (read once, used many times).
     valid = (
         f"(WITH RECURSIVE s(t) AS (SELECT {text}), "
-        "c(i, ok, out) AS (SELECT 1, 1, '' UNION ALL "
-        f"SELECT c.i + 1, c.ok AND CAST(char(unicode({ch})) AS BLOB) = CAST({ch} AS BLOB), "
-        f"c.out || ({_char_v1(ch)}) FROM c, s WHERE c.i <= length(s.t)) "
+        "c(i, ch, u, ok, out) AS (SELECT 1, substr(t, 1, 1), unicode(substr(t, 1, 1)), 1, '' FROM s "
+        "UNION ALL SELECT c.i + 1, substr(s.t, c.i + 1, 1), unicode(substr(s.t, c.i + 1, 1)), "
+        "c.ok AND CAST(char(c.u) AS BLOB) = CAST(c.ch AS BLOB), "
+        f"c.out || ({_char_v1('c.ch', 'c.u')}) FROM c, s WHERE c.i <= length(s.t)) "
         "SELECT CASE WHEN ok THEN out END FROM c ORDER BY i DESC LIMIT 1)"
     )
-    byte = f"substr({col}, b.i, 1)"
     raw = (
-        "(WITH RECURSIVE b(i, out) AS (SELECT 1, '' UNION ALL "
-        f"SELECT b.i + 1, b.out || ({_byte_v1(byte)}) FROM b WHERE b.i <= length({col})) "
+        f"(WITH RECURSIVE b(i, byte, out) AS (SELECT 1, substr({col}, 1, 1), '' UNION ALL "
+        f"SELECT b.i + 1, substr({col}, b.i + 1, 1), b.out || ({_byte_v1('b.byte')}) "
+        f"FROM b WHERE b.i <= length({col})) "
         "SELECT out FROM b ORDER BY i DESC LIMIT 1)"
     )
     return (
