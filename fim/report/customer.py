@@ -57,12 +57,16 @@ def build(
     hostname: str = "",
 ) -> CustomerReport:
     """The report of ``tenant``. Records of any other tenant are refused, not silently dropped:
-    a caller that mixed them up has a bug that must not reach a customer."""
+    a caller that mixed them up has a bug that must not reach a customer. fim's notices of its
+    own actions are left out (the findings they are about carry the action)."""
     findings = tuple(records)
     for f in findings:
         if f.tenant != tenant:
             raise ValueError(f"finding #{f.id} belongs to another tenant than this report's")
-    return CustomerReport(tenant, since_ns, until_ns, generated_ns, hostname, findings)
+    # fim's own notices of what it did ("fim_quarantined", "fim_quarantine_failed") are not
+    # detections: each finding's action already says it, with the quarantine ID.
+    detections = tuple(f for f in findings if not (f.ruleset == "fim" and f.family == "response"))
+    return CustomerReport(tenant, since_ns, until_ns, generated_ns, hostname, detections)
 
 
 def utc(ns: int | None) -> str:
