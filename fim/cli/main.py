@@ -14,6 +14,7 @@ import click
 import yara
 
 from fim.cli import config as config_cli
+from fim.cli import report as report_cli
 from fim.cli import respond as response_cli
 from fim.cli import rules as rules_cli
 from fim.cli import scan as scan_cli
@@ -71,6 +72,7 @@ cli.add_command(response_cli.tenant_group)
 cli.add_command(updates_cli.pack_group)
 cli.add_command(updates_cli.hashes_group)
 rules_cli.rules_group.add_command(updates_cli.rules_update)
+cli.add_command(report_cli.report_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from fim.core.errors import StoreError
+from fim.store.views import VIEW_MIGRATIONS
 
 CORE: tuple[str, ...] = (
     # 1: baseline, scans, findings
@@ -153,6 +154,8 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "core": CORE,
     "alerts": ALERT_MIGRATIONS,
     "quarantine": QUARANTINE_MIGRATIONS,
+    # Read-only views for people (fim.store.views); last: they read the tables above.
+    "views": VIEW_MIGRATIONS,
 }
 
 # Bumped only if the way migrations are tracked changes (PRAGMA user_version holds it).
