@@ -16,11 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fim.core.model import Writer
+
 
 @dataclass
 class _Entry:
     first: float
     due: float
+    writer: Writer | None = None  # the latest writer an event named, if the source knew it
 
 
 class Coalescer:
@@ -46,11 +49,13 @@ class Coalescer:
         self.overflowed = False  # set when paths were dropped; the owner rescans and clears it
         self.events = 0
 
-    def add(self, path: bytes, *, settle: bool = True) -> None:
+    def add(self, path: bytes, *, settle: bool = True, writer: Writer | None = None) -> None:
         now = self._clock()
         with self._lock:
             self.events += 1
             entry = self._entries.get(path)
+            if entry is not None and writer is not None:
+                entry.writer = writer
             if entry is None:
                 if len(self._entries) >= self.max_pending:
                     self._entries.clear()
@@ -59,7 +64,7 @@ class Coalescer:
                     self.wake.set()
                     return
                 delay = self.settle if settle else self.max_delay
-                entry = self._entries[path] = _Entry(now, now + delay)
+                entry = self._entries[path] = _Entry(now, now + delay, writer)
                 heapq.heappush(self._heap, (entry.due, path))
             elif settle:
                 due = min(now + self.settle, entry.first + self.max_delay)
@@ -70,8 +75,12 @@ class Coalescer:
             self.wake.set()
 
     def pop_due(self, limit: int = 1000) -> list[bytes]:
+        return [path for path, _writer in self.pop_due_entries(limit)]
+
+    def pop_due_entries(self, limit: int = 1000) -> list[tuple[bytes, Writer | None]]:
+        """The paths due now, each with the latest writer its events named (None: unknown)."""
         now = self._clock()
-        out: list[bytes] = []
+        out: list[tuple[bytes, Writer | None]] = []
         with self._lock:
             heap = self._heap
             while heap and heap[0][0] <= now and len(out) < limit:
@@ -79,7 +88,7 @@ class Coalescer:
                 entry = self._entries.get(path)
                 if entry is not None and entry.due == due:  # else a stale heap item
                     del self._entries[path]
-                    out.append(path)
+                    out.append((path, entry.writer))
         return out
 
     def next_due(self) -> float | None:

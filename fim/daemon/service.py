@@ -27,8 +27,9 @@ from fim.config import loader as config_mod
 from fim.config.loader import Config
 from fim.core import locations, paths
 from fim.core.errors import ConfigError, FimError, RuleError, StoreError
-from fim.core.model import ScanReport
+from fim.core.model import ScanReport, Writer
 from fim.core.version import __version__
+from fim.daemon import events
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import inotify_limits, sysctl_hint
 from fim.daemon.health import DaemonHealth
@@ -60,7 +61,7 @@ class Daemon(DaemonWalks, DaemonHealth):
         self._stop = False
         self._reload = False
         self._jobs: deque[WalkJob] = deque()  # background walks, oldest first
-        self._event_walks: deque[tuple[Iterator[Candidate], Walker]] = deque()
+        self._event_walks: deque[tuple[Iterator[Candidate], Walker, Writer | None]] = deque()
         self._events_report = ScanReport()
         self._last_catchup: WalkSummary | None = None
         self._last_error = ""
@@ -113,8 +114,16 @@ class Daemon(DaemonWalks, DaemonHealth):
             max_pending=self.config.daemon.max_pending,
             wake=self.wake,
         )
+        self.events = events.choose(self.config.daemon.events, events.probe_dirs(self.config.daemon.roots))
+        if self.events.problem:  # configured explicitly, and impossible here
+            problem = f"daemon.events: fanotify not usable: {self.events.problem}"
+            raise ConfigError(self.config.source, [problem])
+        self.log.info("event source", source=self.events.name, reason=self.events.reason)
         self.watches = Watches(
-            self.config.daemon.roots, self.coalescer, symlink_roots=self.config.daemon.symlink_roots
+            self.config.daemon.roots,
+            self.coalescer,
+            symlink_roots=self.config.daemon.symlink_roots,
+            source=self.events.name,
         )
         roots = list(self.config.daemon.roots)
         self.daemon_scan = self.store.begin_scan("daemon", roots, self.scanner.version)
@@ -155,9 +164,10 @@ class Daemon(DaemonWalks, DaemonHealth):
         for failure in failures:
             self._coverage_lost(failure.root, failure.reason)
         self._ready = True
-        watched = len(self.watches.watched)
-        self.notifier.ready(f"watching {watched} root(s); catching up")
-        self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched))
+        watched, coverage = len(self.watches.watched), self.watches.describe_coverage()
+        self.notifier.ready(f"watching {watched} root(s) with {self.events.name} ({coverage}); catching up")
+        self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched),
+                      source=self.events.name, coverage=coverage)  # fmt: skip
         if roots:
             self._start_walk("catch-up", roots)
         self._write_status()
@@ -266,13 +276,15 @@ class Daemon(DaemonWalks, DaemonHealth):
                              examples=[paths.display(r) for r in overflowed[:5]])  # fmt: skip
             self._last_error = "inotify queue overflowed; rescanned (raise fs.inotify.max_queued_events)"
             self._start_walk("overflow", overflowed)
+        for error in self.watches.take_event_errors():
+            self.log.warning("event skipped: could not be handled", error=error)
         unwatchable = self.watches.take_unwatchable()
         if unwatchable:
             self._unwatchable(unwatchable)
         if self._hardlinks and self._due("hardlinks", now, d.rescan_seconds):
             linked, self._hardlinks = sorted(self._hardlinks), set()
             walker = self._walker(self._events_report)
-            self._event_walks.append((self._walk_files(walker, linked), walker))
+            self._event_walks.append((self._walk_files(walker, linked), walker, None))
         uncovered = self.watches.unwatched or self._rescan_dirs
         if uncovered and self._due("rescan", now, d.rescan_seconds):
             healed = self.watches.retry_unwatched()
@@ -363,7 +375,10 @@ class Daemon(DaemonWalks, DaemonHealth):
             events_seen=self.coalescer.events,
             last_catchup=self._last_catchup,
             last_error=self._last_error,
-            inotify=inotify_limits(),
+            events=self.events.name,
+            events_reason=self.events.reason,
+            coverage=self.watches.describe_coverage(),
+            inotify=inotify_limits() if self.watches.per_directory else {},
             hint=sysctl_hint(self._last_error) if uncovered else "",
         )
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fim.core import paths
-from fim.core.model import Problem, ScanReport
+from fim.core.model import Problem, ScanReport, Writer
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import Coverage
 from fim.daemon.sdnotify import Notifier
@@ -49,7 +49,7 @@ class DaemonWalks:
     watches: Watches
     coalescer: Coalescer
     _jobs: deque[WalkJob]
-    _event_walks: deque[tuple[Iterator[Candidate], Walker]]
+    _event_walks: deque[tuple[Iterator[Candidate], Walker, Writer | None]]
     _events_report: ScanReport
     _event_scan: int
     _last_catchup: WalkSummary | None
@@ -63,21 +63,21 @@ class DaemonWalks:
         def _write_status(self, state: str | None = None) -> None: ...
 
     def _take_events(self) -> bool:
-        due = self.coalescer.pop_due(limit=2000)
-        for index, path in enumerate(due):
+        due = self.coalescer.pop_due_entries(limit=2000)
+        for index, (path, writer) in enumerate(due):
             try:
-                self._event(path)
+                self._event(path, writer)
             except BaseException:
-                for later in due[index:]:  # not lost: looked at again once the store is back
-                    self.coalescer.add(later)
+                for later, later_writer in due[index:]:  # not lost: looked at again once the store is back
+                    self.coalescer.add(later, writer=later_writer)
                 raise
         busy = bool(due)
         budget = WALK_SLICE
         while self._event_walks and budget > 0:
-            iterator, _walker = self._event_walks[0]
+            iterator, _walker, writer = self._event_walks[0]
             for cand in iterator:
                 self._note_links(cand)
-                self.scanner.submit(cand, self._events_report, self._event_scan)
+                self.scanner.submit(cand, self._events_report, self._event_scan, writer=writer)
                 budget -= 1
                 if budget == 0:
                     break
@@ -86,7 +86,7 @@ class DaemonWalks:
             busy = True
         return busy
 
-    def _event(self, path: bytes) -> None:
+    def _event(self, path: bytes, writer: Writer | None = None) -> None:
         roots = [*self.watches.watched, *self.watches.unwatched]
         root = paths.root_of(path, roots)
         if root is None:
@@ -96,7 +96,7 @@ class DaemonWalks:
                 self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
             return
         walker = self._walker(self._events_report)
-        self._event_walks.append((walker.walk_beneath(root, path), walker))
+        self._event_walks.append((walker.walk_beneath(root, path), walker, writer))
 
     def _take_walks(self) -> bool:
         if not self._jobs:
@@ -115,7 +115,9 @@ class DaemonWalks:
         scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.scanner.version)
         self._event_scan = scan_id  # events from now on count as "seen since" this walk began
         watched_roots = list(self.watches.watched)
-        coverage = Coverage() if any(paths.root_of(r, watched_roots) for r in roots) else None
+        # fanotify covers every directory: nothing to check. inotify: what escaped its watch?
+        checked = self.watches.per_directory and any(paths.root_of(r, watched_roots) for r in roots)
+        coverage = Coverage() if checked else None
         walker = self._walker(report, coverage.directory if coverage else None)
         iterator = (c for root in roots for c in self._walk_target(walker, root))
         self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
