@@ -26,6 +26,11 @@ class _Entry:
     writer: Writer | None = None  # the latest writer an event named, if the source knew it
 
 
+def _less_known(new: Writer, old: Writer | None) -> bool:
+    """``new`` is the same process as ``old``, seen after it was gone: keep what ``old`` knew."""
+    return old is not None and old.pid == new.pid and new.comm is None and new.uid is None
+
+
 class Coalescer:
     """Paths waiting to be looked at, with the time each becomes due. Thread-safe."""
 
@@ -54,7 +59,7 @@ class Coalescer:
         with self._lock:
             self.events += 1
             entry = self._entries.get(path)
-            if entry is not None and writer is not None:
+            if entry is not None and writer is not None and not _less_known(writer, entry.writer):
                 entry.writer = writer
             if entry is None:
                 if len(self._entries) >= self.max_pending:

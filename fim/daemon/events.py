@@ -10,6 +10,7 @@ and :class:`fim.daemon.watch.Watches` talk to them only through :class:`EventSou
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ def fanotify_problem(probe_dirs: Iterable[bytes]) -> str:
                 seen.add(dev)
                 fa.mark_filesystem(group, fd, EVENT_MASK)
             except OSError as exc:
-                return f"cannot mark the file system of {os.fsdecode(path)}: {exc.strerror}"
+                why = " (file system marks need CAP_SYS_ADMIN)" if exc.errno == errno.EPERM else ""
+                return f"cannot mark the file system of {os.fsdecode(path)}: {exc.strerror}{why}"
             finally:
                 os.close(fd)
         return ""

@@ -166,7 +166,7 @@ def test_ready_comes_after_watches_with_status_before(daemon, hosting):
     assert d.stop() == 0
 
 
-def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting, fim):
+def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting, fim, event_source):
     d = daemon().start()
     shell = hosting / "home/alice/public_html/uploads/s.php"
     shell.write_bytes(SHELL)
@@ -178,8 +178,16 @@ def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting
     assert doc["running"] is True
     assert len(doc["watched_roots"]) == 2
     assert doc["findings_24h"] == {"alice": 1}
+    # Which event source runs, and what it covers (inotify: its watches; fanotify: all).
+    assert doc["events"] == event_source
+    expected = "directories watched" if event_source == "inotify" else "every directory covered"
+    assert expected in doc["coverage"]
+    assert bool(doc["inotify"]) is (event_source == "inotify")  # its limits matter only to it
     text = fim("status", "--config", d.config)
     assert "fim daemon: running" in text.text and "alice: 1" in text.text
+    assert f"events: {event_source} (" in text.text
+    ready = next(m for _t, m in d.notify.messages if "READY=1" in m.split("\n"))
+    assert f"with {event_source} (" in ready
     assert d.stop() == 0
     stopped = fim("status", "--config", d.config)
     assert stopped.code == 3
