@@ -66,6 +66,16 @@ class EventSource(Protocol):
         """Directories below roots that could not be covered, with the reason."""
         ...
 
+    def set_patterns(self, patterns: tuple[str, ...]) -> None:
+        """The root glob patterns: a source that sees directories outside the roots (fanotify)
+        says when one that matches appears (:meth:`take_root_hint`)."""
+        ...
+
+    def take_root_hint(self) -> bool:
+        """True once after a directory matching a root pattern appeared outside the roots:
+        expand the globs now rather than at the next refresh."""
+        ...
+
     def describe_coverage(self) -> str:
         """What is covered, in a few words ("1,204 directories watched", "2 file systems
         marked: every directory covered"), for the READY line and ``fim status``."""

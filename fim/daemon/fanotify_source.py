@@ -3,19 +3,8 @@
 A group in FID mode (``FAN_REPORT_DFID_NAME``) reports, for each event, the file system, a
 handle of the directory and the entry's name -- no path. The handle is opened with
 ``open_by_handle_at`` on a descriptor of a validated root of that file system, and the event
-kept only when that directory lies inside a root:
-
-- ``readlink("/proc/self/fd/N")`` of the opened directory gives the kernel's name for it. It is
-  used ONLY to pick the root whose (kernel-named) directory is a prefix and the path of the
-  directory below it -- never to open anything;
-- that relative path is then opened component by component from the root's own descriptor
-  with ``O_NOFOLLOW`` and the (device, inode) reached must be the handle's directory. A
-  symlink, a race or a directory moved meanwhile fails the check and the event is dropped
-  (the move's own event follows and makes the daemon walk the new place).
-
-Why not walk up with ``..`` and compare inodes: it costs a directory listing per level, and
-a customer chooses how deep and wide their tree is; readlink costs one call whatever the
-depth. For paths longer than the kernel's buffer (``ENAMETOOLONG``) the walk up is the fallback.
+kept only when that directory lies inside a root, as checked from the root's own descriptor
+without following symlinks (:mod:`fim.daemon.fanotify_places` says how and why).
 
 Results are cached per handle (inside a root: (root, path); outside: None), so the events of
 the rest of the server cost a dictionary lookup. Any directory moved or deleted anywhere on a
@@ -36,18 +25,16 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from fim.core.model import Writer
 from fim.daemon import fanotify_abi as fa
 from fim.daemon.coalescer import Coalescer
+from fim.daemon.fanotify_places import DIR_FLAGS, Root, locate, matches
 from fim.detect import roots as roots_mod
 from fim.detect.writers import WriterCache
 
 READ_SIZE = 256 * 1024
 MAX_CACHED = 200_000  # directory handles remembered; the cache is cleared when it is full
-MAX_DEPTH_UP = 10_000  # levels walked up from a directory whose name is longer than PATH_MAX
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 HANDLE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NONBLOCK
 EVENT_MASK = (
     fa.FAN_CLOSE_WRITE
@@ -62,14 +49,6 @@ EVENT_MASK = (
 _DIR_CHANGE = fa.FAN_CREATE | fa.FAN_MOVED_TO | fa.FAN_MOVED_FROM | fa.FAN_DELETE
 _STALE = fa.FAN_MOVED_FROM | fa.FAN_MOVED_TO | fa.FAN_DELETE  # a directory left its place
 _FILE_SETTLE = _DIR_CHANGE | fa.FAN_CLOSE_WRITE | fa.FAN_ATTRIB
-
-
-@dataclass
-class _Root:
-    path: bytes  # as configured (what everyone sees)
-    fd: int  # opened safely when added; events are resolved from here
-    ident: tuple[int, int]
-    kernel_name: bytes  # readlink of fd: only to recognise its directories' kernel names
 
 
 class FanotifySource:
@@ -94,11 +73,13 @@ class FanotifySource:
         self._open_root = open_root or (lambda root: os.open(root, DIR_FLAGS))
         self._writers = writers or WriterCache()
         self._lock = threading.Lock()  # guards roots, mounts and the cache
-        self._roots: dict[bytes, _Root] = {}
+        self._roots: dict[bytes, Root] = {}
         self._mounts: dict[tuple[int, int], int] = {}  # fsid -> a descriptor on that file system
         self._marked: dict[int, tuple[int, int]] = {}  # st_dev -> fsid, marked once each
-        self._cache: dict[tuple[tuple[int, int], int, bytes], tuple[_Root, bytes] | None] = {}
+        self._cache: dict[tuple[tuple[int, int], int, bytes], tuple[Root, bytes] | None] = {}
         self._overflowed = False
+        self._patterns: list[list[bytes]] = []  # root globs, by component
+        self._root_hint = False
         self._errors: deque[str] = deque(maxlen=50)
         self.event_errors = 0
         self._stopping = False
@@ -144,7 +125,7 @@ class FanotifySource:
                     self._marked[st.st_dev] = fsid
                     self._mounts[fsid] = os.dup(fd)
                 old = self._roots.pop(root, None)
-                self._roots[root] = _Root(root, fd, (st.st_dev, st.st_ino), kernel_name)
+                self._roots[root] = Root(root, fd, (st.st_dev, st.st_ino), kernel_name)
                 self._cache.clear()  # directories cached as outside may be inside now
         except OSError as exc:
             os.close(fd)
@@ -184,6 +165,15 @@ class FanotifySource:
 
     def take_unwatchable(self) -> dict[bytes, str]:
         return {}  # a file system mark covers every directory: none is left out
+
+    def set_patterns(self, patterns: tuple[str, ...]) -> None:
+        with self._lock:
+            self._patterns = [os.fsencode(p).rstrip(b"/").split(b"/") for p in patterns]
+
+    def take_root_hint(self) -> bool:
+        with self._lock:
+            flag, self._root_hint = self._root_hint, False
+            return flag
 
     def describe_coverage(self) -> str:
         count = len(self._marked)
@@ -265,6 +255,8 @@ class FanotifySource:
                 self._cache.clear()
         place = self._directory(event)
         if place is None:
+            if is_dir and mask & (fa.FAN_CREATE | fa.FAN_MOVED_TO):
+                self._maybe_new_root(event)
             return
         path = (place + b"/" + event.name) if place != b"/" else b"/" + event.name
         if is_dir:
@@ -274,6 +266,26 @@ class FanotifySource:
         if mask & (_FILE_SETTLE | fa.FAN_MODIFY):
             writer = self._writer(event.pid) if mask & (fa.FAN_CLOSE_WRITE | fa.FAN_MODIFY) else None
             self.coalescer.add(path, settle=bool(mask & _FILE_SETTLE), writer=writer)
+
+    def _maybe_new_root(self, event: fa.Event) -> None:
+        """A directory appeared outside the roots: if its name matches a root pattern, ask the
+        daemon to expand the globs now (which validates it safely); a new customer is then
+        covered at once. The name read here only decides whether to ask."""
+        with self._lock:
+            patterns = self._patterns
+            mount = self._mounts.get(event.fsid)
+        if not patterns or mount is None:
+            return
+        fd = fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
+        try:
+            parent = os.readlink(b"/proc/self/fd/%d" % fd)
+        finally:
+            os.close(fd)
+        parts = (parent.rstrip(b"/") + b"/" + event.name).split(b"/")
+        if any(matches(parts, p) for p in patterns):
+            with self._lock:
+                self._root_hint = True
+            self._wake.set()
 
     def _writer(self, pid: int) -> Writer | None:
         if pid <= 0 or pid == os.getpid():
@@ -298,7 +310,7 @@ class FanotifySource:
                 return None  # the directory is gone; its parent's event says so
             raise
         try:
-            found = self._locate(fd, roots)
+            found = locate(fd, roots)
         finally:
             os.close(fd)
         with self._lock:
@@ -306,81 +318,6 @@ class FanotifySource:
                 self._cache.clear()
             self._cache[key] = found
         return found[1] if found is not None else None
-
-    def _locate(self, fd: int, roots: list[_Root]) -> tuple[_Root, bytes] | None:
-        st = os.fstat(fd)
-        ident = (st.st_dev, st.st_ino)
-        for root in roots:
-            if root.ident == ident:
-                return root, root.path
-        try:
-            name = os.readlink(b"/proc/self/fd/%d" % fd)
-        except OSError as exc:
-            if exc.errno != errno.ENAMETOOLONG:
-                return None
-            return self._locate_upwards(fd, ident, roots)
-        for root in roots:
-            prefix = root.kernel_name.rstrip(b"/") + b"/"
-            if name.startswith(prefix) and _reaches(root.fd, name[len(prefix) :], ident):
-                return root, root.path + b"/" + name[len(prefix) :]
-        return None
-
-    def _locate_upwards(
-        self, fd: int, ident: tuple[int, int], roots: list[_Root]
-    ) -> tuple[_Root, bytes] | None:
-        """For a directory whose name is too long for readlink: climb ``..`` to a root,
-        finding each level's name by its inode, then check the way down as usual."""
-        by_ident = {r.ident: r for r in roots}
-        names: list[bytes] = []
-        current = os.dup(fd)
-        try:
-            child = ident
-            for _ in range(MAX_DEPTH_UP):
-                parent = os.open(b"..", DIR_FLAGS, dir_fd=current)
-                os.close(current)
-                current = parent
-                st = os.fstat(current)
-                if (st.st_dev, st.st_ino) == child:
-                    return None  # the top of the file system: outside every root
-                name = _name_of(current, child[1])
-                if name is None:
-                    return None
-                names.append(name)
-                root = by_ident.get((st.st_dev, st.st_ino))
-                if root is not None:
-                    rel = b"/".join(reversed(names))
-                    return (root, root.path + b"/" + rel) if _reaches(root.fd, rel, ident) else None
-                child = (st.st_dev, st.st_ino)
-        finally:
-            os.close(current)
-        return None
-
-
-def _name_of(dir_fd: int, ino: int) -> bytes | None:
-    with os.scandir(dir_fd) as it:
-        for entry in it:
-            if entry.inode() == ino and entry.is_dir(follow_symlinks=False):
-                return os.fsencode(entry.name)
-    return None
-
-
-def _reaches(root_fd: int, rel: bytes, ident: tuple[int, int]) -> bool:
-    """Opening ``rel`` from ``root_fd`` one component at a time, never following a symlink,
-    reaches the directory ``ident``."""
-    fd = os.dup(root_fd)
-    try:
-        for part in rel.split(b"/"):
-            if not part or part in (b".", b".."):
-                return False
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        st = os.fstat(fd)
-        return (st.st_dev, st.st_ino) == ident
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 __all__ = ["EVENT_MASK", "FanotifySource"]

@@ -125,6 +125,12 @@ class InotifyReader(WatchTree):
             found, self._unwatchable = self._unwatchable, {}
             return found
 
+    def set_patterns(self, patterns: tuple[str, ...]) -> None:
+        pass  # inotify sees nothing outside the roots: new roots wait for the glob refresh
+
+    def take_root_hint(self) -> bool:
+        return False
+
     def describe_coverage(self) -> str:
         return f"{len(self._wds):,} directories watched"
 

@@ -119,11 +119,9 @@ class Daemon(DaemonWalks, DaemonHealth):
             problem = f"daemon.events: fanotify not usable: {self.events.problem}"
             raise ConfigError(self.config.source, [problem])
         self.log.info("event source", source=self.events.name, reason=self.events.reason)
+        d = self.config.daemon
         self.watches = Watches(
-            self.config.daemon.roots,
-            self.coalescer,
-            symlink_roots=self.config.daemon.symlink_roots,
-            source=self.events.name,
+            d.roots, self.coalescer, symlink_roots=d.symlink_roots, source=self.events.name
         )
         roots = list(self.config.daemon.roots)
         self.daemon_scan = self.store.begin_scan("daemon", roots, self.scanner.version)
@@ -258,6 +256,8 @@ class Daemon(DaemonWalks, DaemonHealth):
     def _periodic(self) -> None:
         now = time.monotonic()
         d = self.config.daemon
+        if self.watches.take_root_hint():  # a new customer directory: cover it now
+            self._next["globs"] = min(self._next.get("globs", 0.0), now)
         if self._due("globs", now, d.glob_refresh_seconds):
             new, failures = self.watches.refresh()
             self._roots_checked()
@@ -339,8 +339,7 @@ class Daemon(DaemonWalks, DaemonHealth):
         if tuple(config.daemon.roots) != self.watches.patterns or (
             tuple(config.daemon.symlink_roots) != self.watches.symlink_roots
         ):
-            self.watches.patterns = tuple(config.daemon.roots)
-            self.watches.symlink_roots = tuple(config.daemon.symlink_roots)
+            self.watches.set_patterns(tuple(config.daemon.roots), tuple(config.daemon.symlink_roots))
             self._next.pop("globs", None)
         self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
         if scanner.version != old.version:

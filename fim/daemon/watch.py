@@ -61,6 +61,7 @@ class Watches:
 
     def start(self) -> None:
         self.reader = self._factory(self.coalescer, self._open_root)
+        self.reader.set_patterns(self.patterns)
         self.reader.start()
 
     def stop(self) -> None:
@@ -80,6 +81,16 @@ class Watches:
     def take_event_errors(self) -> list[str]:
         """Errors the source met on single events (it skipped them and went on)."""
         return self.reader.take_event_errors() if self.reader is not None else []
+
+    def set_patterns(self, patterns: tuple[str, ...], symlink_roots: tuple[str, ...]) -> None:
+        """New root globs (a reload): the next :meth:`refresh` expands them."""
+        self.patterns, self.symlink_roots = patterns, symlink_roots
+        if self.reader is not None:
+            self.reader.set_patterns(patterns)
+
+    def take_root_hint(self) -> bool:
+        """A directory matching a root pattern appeared (fanotify sees it): refresh now."""
+        return self.reader.take_root_hint() if self.reader is not None else False
 
     def describe_coverage(self) -> str:
         return self.reader.describe_coverage() if self.reader is not None else ""
@@ -168,6 +179,7 @@ class Watches:
             return []
         # A reader that cannot start its instance is seen dead at the next look, and retried.
         self.reader = reader
+        self.reader.set_patterns(self.patterns)
         self.reader.start()
         self.restarts += 1
         self._last_restart = now

@@ -320,3 +320,23 @@ def test_daemon_configured_for_fanotify_where_it_is_refused_exits_78_saying_why(
         pytest.skip(f"cannot make a user namespace here: {run.stderr.strip()}")
     assert run.returncode == 78, run.stderr
     assert "daemon.events: fanotify not usable" in run.stderr and "CAP_SYS_ADMIN" in run.stderr
+
+
+def test_a_new_customer_directory_matching_a_root_pattern_asks_for_an_immediate_glob_refresh(
+    tmp_path, source
+):
+    (tmp_path / "home/alice/public_html").mkdir(parents=True)
+    s, _coalescer = source(tmp_path / "home/alice/public_html")
+    s.set_patterns((f"{tmp_path}/home/*/public_html",))
+    (tmp_path / "home/bob").mkdir(parents=True)
+    (tmp_path / "home/bob/not_public").mkdir()  # matches no pattern
+    time.sleep(0.3)
+    assert s.take_root_hint() is False
+    (tmp_path / "home/bob/public_html").mkdir()
+    deadline = time.monotonic() + 5
+    while not s.take_root_hint():
+        assert time.monotonic() < deadline, "no hint for the new customer's directory"
+        time.sleep(0.02)
+    (tmp_path / "home/bob/x/public_html").mkdir(parents=True)  # a * never spans a /
+    time.sleep(0.3)
+    assert s.take_root_hint() is False

@@ -1,0 +1,117 @@
+"""Where a fanotify event happened: the directory a handle names, placed inside a root or not.
+
+The directory opened from the handle is placed by ``readlink("/proc/self/fd/N")``, the kernel's
+name for it, used ONLY to pick the root whose kernel name is a prefix and the path below it --
+never to open anything. That relative path is then opened component by component from the
+root's own descriptor with ``O_NOFOLLOW``, and the (device, inode) reached must be the handle's
+directory. A symlink, a race or a directory moved meanwhile fails the check and the event is
+dropped (the move's own event follows and makes the daemon walk the new place).
+
+Why not walk up with ``..`` and compare inodes: it costs a directory listing per level, and a
+customer chooses how deep and wide their tree is; readlink costs one call whatever the depth.
+For names longer than the kernel's buffer (``ENAMETOOLONG``) the walk up is the fallback.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+from dataclasses import dataclass
+
+MAX_DEPTH_UP = 10_000  # levels walked up from a directory whose name is longer than PATH_MAX
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+@dataclass
+class Root:
+    """A root as the fanotify source holds it: its descriptor and the kernel's name for it."""
+
+    path: bytes  # as configured (what everyone sees)
+    fd: int  # opened safely when added; events are resolved from here
+    ident: tuple[int, int]
+    kernel_name: bytes  # readlink of fd: only to recognise its directories' kernel names
+
+
+def locate(fd: int, roots: list[Root]) -> tuple[Root, bytes] | None:
+    """The root that holds the open directory ``fd`` and the directory's path under the
+    root's configured name; None when it is in no root (or the check fails)."""
+    st = os.fstat(fd)
+    ident = (st.st_dev, st.st_ino)
+    for root in roots:
+        if root.ident == ident:
+            return root, root.path
+    try:
+        name = os.readlink(b"/proc/self/fd/%d" % fd)
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            return None
+        return _locate_upwards(fd, ident, roots)
+    for root in roots:
+        prefix = root.kernel_name.rstrip(b"/") + b"/"
+        if name.startswith(prefix) and _reaches(root.fd, name[len(prefix) :], ident):
+            return root, root.path + b"/" + name[len(prefix) :]
+    return None
+
+
+def _locate_upwards(fd: int, ident: tuple[int, int], roots: list[Root]) -> tuple[Root, bytes] | None:
+    """For a directory whose name is too long for readlink: climb ``..`` to a root,
+    finding each level's name by its inode, then check the way down as usual."""
+    by_ident = {r.ident: r for r in roots}
+    names: list[bytes] = []
+    current = os.dup(fd)
+    try:
+        child = ident
+        for _ in range(MAX_DEPTH_UP):
+            parent = os.open(b"..", DIR_FLAGS, dir_fd=current)
+            os.close(current)
+            current = parent
+            st = os.fstat(current)
+            if (st.st_dev, st.st_ino) == child:
+                return None  # the top of the file system: outside every root
+            name = _name_of(current, child[1])
+            if name is None:
+                return None
+            names.append(name)
+            root = by_ident.get((st.st_dev, st.st_ino))
+            if root is not None:
+                rel = b"/".join(reversed(names))
+                return (root, root.path + b"/" + rel) if _reaches(root.fd, rel, ident) else None
+            child = (st.st_dev, st.st_ino)
+    finally:
+        os.close(current)
+    return None
+
+
+def matches(parts: list[bytes], pattern: list[bytes]) -> bool:
+    """Component by component: a ``*`` never spans a ``/``."""
+    return len(parts) == len(pattern) and all(
+        fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pattern, strict=True)
+    )
+
+
+def _name_of(dir_fd: int, ino: int) -> bytes | None:
+    with os.scandir(dir_fd) as it:
+        for entry in it:
+            if entry.inode() == ino and entry.is_dir(follow_symlinks=False):
+                return os.fsencode(entry.name)
+    return None
+
+
+def _reaches(root_fd: int, rel: bytes, ident: tuple[int, int]) -> bool:
+    """Opening ``rel`` from ``root_fd`` one component at a time, never following a symlink,
+    reaches the directory ``ident``."""
+    fd = os.dup(root_fd)
+    try:
+        for part in rel.split(b"/"):
+            if not part or part in (b".", b".."):
+                return False
+            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino) == ident
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
