@@ -340,3 +340,22 @@ def test_a_new_customer_directory_matching_a_root_pattern_asks_for_an_immediate_
     (tmp_path / "home/bob/x/public_html").mkdir(parents=True)  # a * never spans a /
     time.sleep(0.3)
     assert s.take_root_hint() is False
+
+
+def test_kernel_queue_overflow_is_handed_to_the_daemon_once(tmp_path, source):
+    s, _coalescer = source(tmp_path)
+    s._handle(fa.Event(fa.FAN_Q_OVERFLOW, 0))  # as the kernel reports it: no handle, no pid
+    assert s.take_overflow() is True
+    assert s.take_overflow() is False
+    assert s.alive
+
+
+def test_a_root_moved_away_or_deleted_is_reported_lost(tmp_path, source):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    s, _coalescer = source(tmp_path / "a", tmp_path / "b")
+    assert s.take_lost_roots() == []
+    os.rename(tmp_path / "a", tmp_path / "a-moved")
+    (tmp_path / "b").rmdir()
+    assert sorted(s.take_lost_roots()) == [bytes(tmp_path / "a"), bytes(tmp_path / "b")]
+    assert s.take_lost_roots() == []  # and no longer watched
