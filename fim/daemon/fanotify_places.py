@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 MAX_DEPTH_UP = 10_000  # levels walked up from a directory whose name is longer than PATH_MAX
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+# Checking the way down needs no read access: O_PATH opens raise no open event.
+PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass
@@ -106,7 +108,7 @@ def _reaches(root_fd: int, rel: bytes, ident: tuple[int, int]) -> bool:
         for part in rel.split(b"/"):
             if not part or part in (b".", b".."):
                 return False
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+            child = os.open(part, PATH_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = child
         st = os.fstat(fd)

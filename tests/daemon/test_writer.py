@@ -74,6 +74,13 @@ def write_as_customer(path: Path) -> subprocess.Popen:
     return proc
 
 
+def wait_catch_up(d: DaemonProc, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while '"walk finished"' not in d.log.read_text():
+        assert time.monotonic() < deadline, d.log.read_text()[-3000:]
+        time.sleep(0.05)
+
+
 def writer_row(d: DaemonProc, path: Path) -> tuple:
     conn = sqlite3.connect(d.db, timeout=10)
     try:
@@ -94,6 +101,7 @@ def test_shell_written_by_a_customer_process_records_its_pid_uid_and_command(dae
         events="fanotify",
         extra_config=f'[alerts]\n[[alerts.sinks]]\nname = "siem"\ntype = "jsonl"\npath = "{sink}"\n',
     ).start()
+    wait_catch_up(d)  # a file the catch-up walk finds first has no writer to tell
     shell = customer_tree / "home/alice/public_html/uploads/drop.php"
     proc = write_as_customer(shell)
     try:
