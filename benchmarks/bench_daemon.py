@@ -299,7 +299,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="fim-bench-daemon-"))
     sources = args.events or ["inotify", "fanotify"]
     if args.events is None:
-        from fim.daemon.events import fanotify_problem
+        from fim.daemon.sources import fanotify_problem
 
         problem = fanotify_problem([b"/", bytes(work)])
         if problem:  # measured where it can run; said so here

@@ -22,13 +22,10 @@ from collections.abc import Callable
 from watchdog.observers.inotify_c import InotifyFD, inotify_init
 
 from fim.daemon.coalescer import Coalescer
+from fim.daemon.events import ReaderStopped
 from fim.daemon.watch_tree import DIR_FLAGS, WatchTree, watch_failure_reason
 
 READ_SIZE = 256 * 1024
-
-
-class ReaderStopped(Exception):
-    """The reader thread is not running (it died, or was stopped)."""
 
 
 class InotifyReader(WatchTree):

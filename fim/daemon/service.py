@@ -29,7 +29,7 @@ from fim.core import locations, paths
 from fim.core.errors import ConfigError, FimError, RuleError, StoreError
 from fim.core.model import ScanReport, Writer
 from fim.core.version import __version__
-from fim.daemon import events
+from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import inotify_limits, sysctl_hint
 from fim.daemon.health import DaemonHealth
@@ -114,7 +114,7 @@ class Daemon(DaemonWalks, DaemonHealth):
             max_pending=self.config.daemon.max_pending,
             wake=self.wake,
         )
-        self.events = events.choose(self.config.daemon.events, events.probe_dirs(self.config.daemon.roots))
+        self.events = sources.choose(self.config.daemon.events, sources.probe_dirs(self.config.daemon.roots))
         if self.events.problem:  # configured explicitly, and impossible here
             problem = f"daemon.events: fanotify not usable: {self.events.problem}"
             raise ConfigError(self.config.source, [problem])

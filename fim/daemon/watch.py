@@ -10,10 +10,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from fim.daemon import events
+from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
-from fim.daemon.events import EventSource, SourceFactory
-from fim.daemon.inotify_reader import ReaderStopped
+from fim.daemon.events import EventSource, ReaderStopped, SourceFactory
 from fim.detect import roots as roots_mod
 
 
@@ -45,11 +44,11 @@ class Watches:
     symlink_roots: tuple[str, ...] = ()
     skipped: dict[bytes, str] = field(default_factory=dict)
     identities: dict[bytes, tuple[int, int]] = field(default_factory=dict)
-    source: str = "inotify"  # which EventSource runs (fim.daemon.events.choose picked it)
+    source: str = "inotify"  # which EventSource runs (fim.daemon.sources.choose picked it)
 
     def __post_init__(self) -> None:
         self.reader: EventSource | None = None
-        self._factory: SourceFactory = events.factory(self.source)
+        self._factory: SourceFactory = sources.factory(self.source)
         self.failure = ""  # why the last reader died (its exception)
         self.failure_trace = ""
         self.restarts = 0

@@ -170,7 +170,7 @@ def spawn_daemons(hosting: Path, cls: type[DaemonProc] = DaemonProc, **defaults)
 
 def fanotify_skip_reason() -> str:
     """Why this test process cannot run the fanotify source ("" when it can)."""
-    from fim.daemon.events import fanotify_problem
+    from fim.daemon.sources import fanotify_problem
 
     return fanotify_problem([b"/", os.fsencode(tempfile.gettempdir())])
 

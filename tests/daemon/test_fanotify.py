@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from fim.core.model import Writer
-from fim.daemon import events
 from fim.daemon import fanotify_abi as fa
+from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.events import EventSource
 from fim.daemon.fanotify_source import EVENT_MASK, FanotifySource
@@ -103,19 +103,19 @@ def test_both_sources_satisfy_the_event_source_protocol(tmp_path):
 
 
 def test_auto_picks_fanotify_where_it_works_and_explicit_inotify_is_kept(tmp_path, needs_fanotify):
-    assert events.choose("auto", [bytes(tmp_path)]).name == "fanotify"
-    assert events.choose("inotify", [bytes(tmp_path)]).name == "inotify"
-    fan = events.choose("fanotify", [bytes(tmp_path)])
+    assert sources.choose("auto", [bytes(tmp_path)]).name == "fanotify"
+    assert sources.choose("inotify", [bytes(tmp_path)]).name == "inotify"
+    fan = sources.choose("fanotify", [bytes(tmp_path)])
     assert (fan.name, fan.problem) == ("fanotify", "")
 
 
 def test_auto_falls_back_to_inotify_with_the_reason_where_fanotify_is_refused():
     """In a user namespace root has no CAP_SYS_ADMIN over the file system: fanotify_init fails."""
     code = (
-        "from fim.daemon import events\n"
-        "c = events.choose('auto', [b'/'])\n"
+        "from fim.daemon import sources\n"
+        "c = sources.choose('auto', [b'/'])\n"
         "print(c.name); print(c.reason)\n"
-        "print(events.choose('fanotify', [b'/']).problem)\n"
+        "print(sources.choose('fanotify', [b'/']).problem)\n"
     )
     run = subprocess.run(["unshare", "--user", "--map-root-user", sys.executable, "-c", code],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
