@@ -35,31 +35,52 @@ class Root:
     kernel_name: bytes  # readlink of fd: only to recognise its directories' kernel names
 
 
-def locate(fd: int, roots: list[Root]) -> tuple[Root, bytes] | None:
+@dataclass
+class RootIndex:
+    """The roots by (device, inode) and by kernel name: placing a directory costs as many
+    lookups as its name has components, whatever the number of roots."""
+
+    by_ident: dict[tuple[int, int], Root]
+    by_kernel_name: dict[bytes, Root]
+
+    def add(self, root: Root) -> None:
+        self.by_ident[root.ident] = root
+        self.by_kernel_name[root.kernel_name.rstrip(b"/")] = root
+
+    def remove(self, root: Root) -> None:
+        if self.by_ident.get(root.ident) is root:
+            del self.by_ident[root.ident]
+        if self.by_kernel_name.get(root.kernel_name.rstrip(b"/")) is root:
+            del self.by_kernel_name[root.kernel_name.rstrip(b"/")]
+
+
+def locate(fd: int, index: RootIndex) -> tuple[Root, bytes] | None:
     """The root that holds the open directory ``fd`` and the directory's path under the
     root's configured name; None when it is in no root (or the check fails)."""
     st = os.fstat(fd)
     ident = (st.st_dev, st.st_ino)
-    for root in roots:
-        if root.ident == ident:
-            return root, root.path
+    root = index.by_ident.get(ident)
+    if root is not None:
+        return root, root.path
     try:
         name = os.readlink(b"/proc/self/fd/%d" % fd)
     except OSError as exc:
         if exc.errno != errno.ENAMETOOLONG:
             return None
-        return _locate_upwards(fd, ident, roots)
-    for root in roots:
-        prefix = root.kernel_name.rstrip(b"/") + b"/"
-        if name.startswith(prefix) and _reaches(root.fd, name[len(prefix) :], ident):
-            return root, root.path + b"/" + name[len(prefix) :]
+        return _locate_upwards(fd, ident, index.by_ident)
+    end = 0
+    while (end := name.find(b"/", end + 1)) > 0:  # outermost root first, as the daemon does
+        root = index.by_kernel_name.get(name[:end])
+        if root is not None and _reaches(root.fd, name[end + 1 :], ident):
+            return root, root.path + b"/" + name[end + 1 :]
     return None
 
 
-def _locate_upwards(fd: int, ident: tuple[int, int], roots: list[Root]) -> tuple[Root, bytes] | None:
+def _locate_upwards(
+    fd: int, ident: tuple[int, int], by_ident: dict[tuple[int, int], Root]
+) -> tuple[Root, bytes] | None:
     """For a directory whose name is too long for readlink: climb ``..`` to a root,
     finding each level's name by its inode, then check the way down as usual."""
-    by_ident = {r.ident: r for r in roots}
     names: list[bytes] = []
     current = os.dup(fd)
     try:

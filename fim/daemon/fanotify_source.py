@@ -29,7 +29,7 @@ from collections.abc import Callable
 from fim.core.model import Writer
 from fim.daemon import fanotify_abi as fa
 from fim.daemon.coalescer import Coalescer
-from fim.daemon.fanotify_places import DIR_FLAGS, Root, locate, matches
+from fim.daemon.fanotify_places import DIR_FLAGS, Root, RootIndex, locate, matches
 from fim.detect import roots as roots_mod
 from fim.detect.writers import WriterCache
 
@@ -76,6 +76,7 @@ class FanotifySource:
         self._writers = writers or WriterCache()
         self._lock = threading.Lock()  # guards roots, mounts and the cache
         self._roots: dict[bytes, Root] = {}
+        self._index = RootIndex({}, {})  # the same roots, found by identity and kernel name
         self._mounts: dict[tuple[int, int], int] = {}  # fsid -> a descriptor on that file system
         self._marked: dict[int, tuple[int, int]] = {}  # st_dev -> fsid, marked once each
         self._cache: dict[tuple[tuple[int, int], int, bytes], tuple[Root, bytes] | None] = {}
@@ -127,7 +128,10 @@ class FanotifySource:
                     self._marked[st.st_dev] = fsid
                     self._mounts[fsid] = os.dup(fd)
                 old = self._roots.pop(root, None)
-                self._roots[root] = Root(root, fd, (st.st_dev, st.st_ino), kernel_name)
+                if old is not None:
+                    self._index.remove(old)
+                self._roots[root] = entry = Root(root, fd, (st.st_dev, st.st_ino), kernel_name)
+                self._index.add(entry)
                 self._cache.clear()  # directories cached as outside may be inside now
         except OSError as exc:
             os.close(fd)
@@ -139,6 +143,8 @@ class FanotifySource:
     def remove_root(self, root: bytes) -> None:
         with self._lock:
             old = self._roots.pop(root, None)
+            if old is not None:
+                self._index.remove(old)
             self._cache.clear()
         if old is not None:
             os.close(old.fd)
@@ -307,7 +313,7 @@ class FanotifySource:
                 hit = self._cache[key]
                 return hit[1] if hit is not None else None
             mount = self._mounts.get(event.fsid)
-            roots = list(self._roots.values())
+            index = self._index
         if mount is None:
             return None
         try:
@@ -317,7 +323,7 @@ class FanotifySource:
                 return None  # the directory is gone; its parent's event says so
             raise
         try:
-            found = locate(fd, roots)
+            found = locate(fd, index)
         finally:
             os.close(fd)
         with self._lock:
