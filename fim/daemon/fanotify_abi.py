@@ -80,8 +80,6 @@ class FileHandleHead(ctypes.Structure):
     _fields_ = [("handle_bytes", ctypes.c_uint32), ("handle_type", ctypes.c_int32)]
 
 
-METADATA_SIZE = ctypes.sizeof(EventMetadata)
-_INFO_FID_SIZE = ctypes.sizeof(InfoFid)
 _HANDLE_HEAD_SIZE = ctypes.sizeof(FileHandleHead)
 
 
@@ -155,37 +153,45 @@ def fsid_of(fd: int) -> tuple[int, int]:
     return a, b
 
 
+# The same layouts as struct formats: parsing with struct costs a fraction of ctypes copies,
+# and the reader sees every event of a marked file system (tests check both agree).
+METADATA = struct.Struct("=IBBHQii")  # event_len, vers, reserved, metadata_len, mask, fd, pid
+INFO_FID = struct.Struct("=BBHii")  # info_type, pad, len, fsid[2]
+HANDLE_HEAD = struct.Struct("=Ii")  # handle_bytes, handle_type
+
+
 def parse(buffer: bytes) -> Iterator[Event]:
     """The events in one ``read()`` of a FID-mode group. A record of another layout version
     or a length that does not fit ends the batch (never an exception for odd input)."""
-    view = memoryview(buffer)
     offset, size = 0, len(buffer)
-    while offset + METADATA_SIZE <= size:
-        meta = EventMetadata.from_buffer_copy(view[offset : offset + METADATA_SIZE])
-        if meta.vers != FANOTIFY_METADATA_VERSION or meta.event_len < METADATA_SIZE:
+    meta_size, fid_size, head_size = METADATA.size, INFO_FID.size, HANDLE_HEAD.size
+    while offset + meta_size <= size:
+        event_len, vers, _r, metadata_len, mask, fd, pid = METADATA.unpack_from(buffer, offset)
+        if vers != FANOTIFY_METADATA_VERSION or event_len < meta_size:
             return
-        end = offset + meta.event_len
+        end = offset + event_len
         if end > size:
             return
-        if meta.fd >= 0:  # not in FID mode, but never leak a descriptor
-            os.close(meta.fd)
-        event = Event(meta.mask, meta.pid)
-        info = offset + meta.metadata_len
-        while info + _INFO_FID_SIZE <= end:
-            fid = InfoFid.from_buffer_copy(view[info : info + _INFO_FID_SIZE])
-            rec_end = info + fid.hdr.len
-            if fid.hdr.len < ctypes.sizeof(InfoHeader) or rec_end > end:
+        if fd >= 0:  # not in FID mode, but never leak a descriptor
+            os.close(fd)
+        event = Event(mask, pid)
+        info = offset + max(metadata_len, meta_size)
+        while info + fid_size <= end:
+            info_type, _pad, length, fsid0, fsid1 = INFO_FID.unpack_from(buffer, info)
+            rec_end = info + length
+            if length < fid_size or rec_end > end:
                 break
-            if fid.hdr.info_type in (FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID):
-                head_at = info + _INFO_FID_SIZE
-                head = FileHandleHead.from_buffer_copy(view[head_at : head_at + _HANDLE_HEAD_SIZE])
-                handle_at = head_at + _HANDLE_HEAD_SIZE
-                handle = bytes(view[handle_at : handle_at + head.handle_bytes])
+            if info_type in (FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID):
+                head_at = info + fid_size
+                if head_at + head_size > rec_end:
+                    break
+                handle_bytes, handle_type = HANDLE_HEAD.unpack_from(buffer, head_at)
+                handle_at = head_at + head_size
+                handle = buffer[handle_at : min(handle_at + handle_bytes, rec_end)]
                 name = b""
-                if fid.hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME:
-                    raw = bytes(view[handle_at + head.handle_bytes : rec_end])
-                    name = raw.split(b"\0", 1)[0]
-                event = Event(meta.mask, meta.pid, (fid.fsid[0], fid.fsid[1]), head.handle_type, handle, name)
+                if info_type == FAN_EVENT_INFO_TYPE_DFID_NAME:
+                    name = buffer[handle_at + handle_bytes : rec_end].split(b"\0", 1)[0]
+                event = Event(event.mask, pid, (fsid0, fsid1), handle_type, handle, name)
                 break
             info = rec_end
         yield event

@@ -7,8 +7,8 @@ kept only when that directory lies inside a root, as checked from the root's own
 without following symlinks (:mod:`fim.daemon.fanotify_places` says how and why).
 
 Results are cached per handle (inside a root: (root, path); outside: None), so the events of
-the rest of the server cost a dictionary lookup. Any directory moved or deleted anywhere on a
-marked file system clears the cache: a cached place may be stale after it.
+the rest of the server cost a dictionary lookup. A directory moved out of or into a root
+clears the cache: a cached place may be stale after it.
 
 One reader thread. An error while handling one event is counted and kept for the daemon to log;
 the thread goes on. Anything else ends the thread with the exception kept, and the daemon's
@@ -49,7 +49,7 @@ EVENT_MASK = (
     | fa.FAN_ONDIR
 )
 _DIR_CHANGE = fa.FAN_CREATE | fa.FAN_MOVED_TO | fa.FAN_MOVED_FROM | fa.FAN_DELETE
-_STALE = fa.FAN_MOVED_FROM | fa.FAN_MOVED_TO | fa.FAN_DELETE  # a directory left its place
+_MOVED = fa.FAN_MOVED_FROM | fa.FAN_MOVED_TO
 _FILE_SETTLE = _DIR_CHANGE | fa.FAN_CLOSE_WRITE | fa.FAN_ATTRIB
 
 
@@ -258,10 +258,13 @@ class FanotifySource:
         if not event.handle or not event.name or event.name == b".":
             return  # an event on a file system's top directory itself: nothing to scan
         is_dir = bool(mask & fa.FAN_ONDIR)
-        if is_dir and mask & _STALE:
+        place = self._directory(event)
+        if is_dir and mask & _MOVED and place is not None:
+            # A directory moved out of or into a root: cached places below it are stale (a
+            # move between two directories outside every root changes nothing we cache; a
+            # deleted directory's handle no longer opens, and no event comes from inside it).
             with self._lock:
                 self._cache.clear()
-        place = self._directory(event)
         if place is None:
             if is_dir and mask & (fa.FAN_CREATE | fa.FAN_MOVED_TO):
                 self._maybe_new_root(event)

@@ -54,6 +54,12 @@ def test_structures_have_the_kernel_header_sizes():
     assert ctypes.sizeof(fa.InfoHeader) == 4
     assert ctypes.sizeof(fa.InfoFid) == 12
     assert ctypes.sizeof(fa.FileHandleHead) == 8
+    # The struct formats the parser uses say the same.
+    assert fa.METADATA.size == ctypes.sizeof(fa.EventMetadata)
+    assert fa.INFO_FID.size == ctypes.sizeof(fa.InfoFid)
+    assert fa.HANDLE_HEAD.size == ctypes.sizeof(fa.FileHandleHead)
+    meta = fa.EventMetadata(event_len=24, vers=3, metadata_len=24, mask=fa.FAN_ONDIR | 8, fd=-1, pid=99)
+    assert fa.METADATA.unpack(bytes(meta)) == (24, 3, 0, 24, fa.FAN_ONDIR | 8, -1, 99)
 
 
 def test_events_parsed_from_the_kernel_name_the_directory_the_entry_and_the_writer(tmp_path, needs_fanotify):
