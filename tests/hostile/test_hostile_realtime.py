@@ -317,3 +317,50 @@ def test_shell_in_a_directory_deeper_than_path_max_is_found(daemon, customers):
                 uploads, "/".join([name] * depth), SHELL.decode())  # fmt: skip
     d.wait_finding(shell, timeout=30)
     assert d.stop() == 0
+
+
+# Rename directories back and forth (into and out of the uploads tree, and to names outside the
+# root) as fast as possible while writing files into them.
+RENAME_STORM = """\
+up, home = sys.argv[3], sys.argv[4]
+cycle = ((up + "/r1", up + "/r2"), (up + "/r2", home + "/parked"), (home + "/parked", up + "/r1"))
+stop = time.monotonic() + float(sys.argv[5])
+renames = 0
+i = 0
+while time.monotonic() < stop:
+    for src, dst in cycle:
+        try:
+            os.rename(src, dst)
+            renames += 1
+        except OSError:
+            pass
+    try:
+        with open(up + "/r1/f%d.txt" % (i % 50), "wb") as fh:
+            fh.write(b"x")
+    except OSError:
+        pass
+    i += 1
+print(renames)
+"""
+
+
+def test_rename_storm_in_and_out_of_the_root_does_not_blind_real_time_detection(daemon, customers):
+    uploads = customers / "home/alice/public_html/uploads"
+    (uploads / "r1").mkdir()
+    os.chown(uploads / "r1", ALICE, ALICE)
+    d = daemon().start()
+    renames = int(as_customer(ALICE, RENAME_STORM, uploads, customers / "home/alice", "4").stdout)
+    assert renames > 100  # the storm really ran
+    shell = customers / "home/bob/public_html/uploads/after-renames.php"
+    shell.write_bytes(SHELL)
+    d.wait_finding(shell, timeout=30)
+    doc = status(d)
+    assert doc["state"] == "running", doc
+    assert "event reader died" not in d.log.read_text()
+    # The directory that went in and out of the root is covered where it ends up.
+    moved = uploads / "r1"
+    assert moved.is_dir()
+    late = moved / "late.php"
+    late.write_bytes(SHELL)
+    d.wait_finding(late, timeout=30)
+    assert d.stop() == 0
