@@ -42,6 +42,13 @@ rule test_marker_low {
 
 
 @pytest.fixture
+def event_source() -> str:
+    """The daemon's ``[daemon] events`` for tests not about event delivery: whatever ``auto``
+    picks. Tests about delivery override it with each source in turn (tests/daemon)."""
+    return "auto"
+
+
+@pytest.fixture
 def marker_rules(tmp_path: Path) -> Path:
     path = tmp_path / "marker.yar"
     path.write_text(MARKER_RULE)

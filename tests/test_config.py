@@ -101,3 +101,14 @@ def test_quarantine_min_free_percent_defaults_to_five(tmp_path):
     assert config.load(write(tmp_path, "[quarantine]\nenabled = true\n")).quarantine.min_free_percent == 5.0
     zero = config.load(write(tmp_path, "[quarantine]\nmin_free_percent = 0\n"))
     assert zero.quarantine.min_free_percent == 0
+
+
+def test_daemon_events_takes_auto_fanotify_or_inotify_and_names_the_key_otherwise(tmp_path):
+    assert config.load(None).daemon.events == "auto"
+    for value in ("auto", "fanotify", "inotify"):
+        assert config.load(write(tmp_path, f'[daemon]\nevents = "{value}"\n')).daemon.events == value
+    for bad in ('"fanotfy"', "true", '["inotify"]'):
+        with pytest.raises(ConfigError) as err:
+            config.load(write(tmp_path, f"[daemon]\nevents = {bad}\n"))
+        (problem,) = err.value.problems
+        assert problem.startswith("daemon.events: expected one of 'auto', 'fanotify', 'inotify'"), problem

@@ -26,6 +26,10 @@ def unit_dir(tmp_path: Path) -> Path:
         UNITS / "fim.service.d/quarantine.conf.example"
     ).read_text()
     (tmp_path / "fim-quarantine.service").write_text(quarantine)
+    fanotify = (tmp_path / "fim.service").read_text() + (
+        UNITS / "fim.service.d/fanotify.conf.example"
+    ).read_text()
+    (tmp_path / "fim-fanotify.service").write_text(fanotify)
     return tmp_path
 
 
@@ -42,7 +46,7 @@ def exposure(unit: str, cwd: Path) -> float:
 
 def test_units_verify_without_any_output(unit_dir):
     r = analyze("verify", "fim.service", "fim-scan.service", "fim-scan.timer", "fim-quarantine.service",
-                cwd=unit_dir)  # fmt: skip
+                "fim-fanotify.service", cwd=unit_dir)  # fmt: skip
     # verify exits 0 on warnings: any output at all is a failure.
     assert r.stdout == "" and r.stderr == "", r.stdout + r.stderr
     assert r.returncode == 0
@@ -62,6 +66,14 @@ def test_quarantine_variant_exposure_is_reported(unit_dir):
     figure = exposure("fim-quarantine.service", unit_dir)
     print(f"fim.service with the quarantine drop-in: exposure {figure}")
     assert 0 < figure < 10  # reported, not held to 2.0: it must write to the upload roots
+
+
+def test_fanotify_variant_exposure_is_reported_and_the_default_unit_does_not_grant_it(unit_dir):
+    figure = exposure("fim-fanotify.service", unit_dir)
+    print(f"fim.service with the fanotify drop-in: exposure {figure}")
+    assert 0 < figure < 10  # reported, not held to 2.0: file system marks need CAP_SYS_ADMIN
+    default = (UNITS / "fim.service").read_text()
+    assert "CAP_SYS_ADMIN" not in default and "fanotify" not in default.lower()
 
 
 def test_service_is_notify_with_watchdog_and_no_restart_on_bad_config():

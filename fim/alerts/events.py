@@ -12,7 +12,7 @@ import hashlib
 import time
 
 from fim.core import paths
-from fim.core.model import Change, Finding, RuleMatch, Severity
+from fim.core.model import Change, Finding, RuleMatch, Severity, Writer
 from fim.core.version import __version__
 from fim.report import ecs
 from fim.report.ecs import NUMERIC_SEVERITY
@@ -35,6 +35,21 @@ def finding_from_row(row: dict) -> Finding:
         state=None,
         owner=row.get("owner") or "",
         detected_ns=row["detected_ns"],
+        writer=writer_from_row(row),
+    )
+
+
+def writer_from_row(row: dict) -> Writer | None:
+    """The writer kept with a finding row (``writer_*`` columns); None when not known."""
+    if row.get("writer_pid") is None:
+        return None
+    exe = row.get("writer_exe")
+    return Writer(
+        pid=row["writer_pid"],
+        uid=row.get("writer_uid"),
+        user=row.get("writer_user"),
+        comm=row.get("writer_comm"),
+        exe=bytes(exe) if exe is not None else None,
     )
 
 

@@ -22,6 +22,7 @@ from fim.core.model import Severity
 FINDING_COLUMNS = (
     "id", "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
     "description", "family", "change", "sha256", "size", "uid", "owner",
+    "writer_pid", "writer_uid", "writer_user", "writer_comm", "writer_exe",
 )  # fmt: skip
 _DELIVERY_COLUMNS = (
     "id", "sink", "kind", "event_id", "tenant", "severity", "payload", "attempts", "created_ns", "due_ns",

@@ -62,11 +62,14 @@ def finding_lines(row: dict) -> list[str]:
     if row.get("owner"):
         facts.append(f"owner {paths.display(row['owner'])}")
     facts.append(f"detected {output.utc_time(row['detected_ns'])}")
-    return [
+    lines = [
         f"{sev:<8}  {paths.display(bytes(row['path']))}",
         f"          rule {rule} ({', '.join(detail)}){described}",
         f"          {', '.join(facts)}",
     ]
+    if row.get("writer_pid") is not None:
+        lines.append(f"          written by {output.writer_text(row)}")
+    return lines
 
 
 def findings_message(

@@ -27,7 +27,8 @@ EXIT_NOT_RUNNING = 3  # as `systemctl status` says of a stopped unit
 def daemon_command(config_path: str, log_format: str) -> None:
     """Watch the configured upload areas in real time (run it under systemd).
 
-    Places inotify watches on every [daemon] root (globs allowed), then walks them to catch up
+    Watches every [daemon] root (globs allowed) with fanotify or inotify ([daemon] events),
+    then walks them to catch up
     on whatever changed while fim was not running, then scans each new or changed file
     moments after it is written. SIGHUP reloads configuration and rules (a bad one is refused
     and the running one kept); SIGTERM stops. Exit 78 on a bad configuration at start.
@@ -107,6 +108,8 @@ def _print_status(doc: StatusDocument, running: bool, findings: dict[str, int] |
     if running:
         for cause, reason in doc.degraded.items():
             click.echo(f"  degraded ({cause}): {reason}")
+    if doc.events:
+        click.echo(f"events: {doc.events} ({doc.coverage}; {doc.events_reason})")
     click.echo(f"watched roots: {len(doc.watched_roots)}")
     for root in doc.watched_roots[:20]:
         click.echo(f"  {root}")

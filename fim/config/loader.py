@@ -101,6 +101,16 @@ def _symlink_roots(value: Any) -> tuple[str, ...]:
     return tuple(os.path.normpath(v) for v in value)
 
 
+def _event_source(value: Any) -> str:
+    choices = ("auto", "fanotify", "inotify")  # fim.daemon.events.EVENT_SOURCES (a higher layer)
+    if value not in choices:
+        raise ValueError(
+            f"expected one of {', '.join(repr(c) for c in choices)}, got {describe(value)}: "
+            "'auto' takes fanotify when the process may use it (CAP_SYS_ADMIN), else inotify"
+        )
+    return str(value)
+
+
 @dataclass(frozen=True)
 class DaemonConfig:
     """``[daemon]``: the upload areas watched in real time, and the pace of events and rescans."""
@@ -117,6 +127,9 @@ class DaemonConfig:
     rescan_seconds: float = 300.0  # how often roots that cannot be watched are rescanned
     retention_seconds: float = 3600.0  # how often retention is applied
     status_file: str = ""  # "" = status.json next to the database
+    # Where events come from: fanotify (file system marks; CAP_SYS_ADMIN), inotify (a watch per
+    # directory), or auto: fanotify when this process may use it, else inotify.
+    events: str = field(default="auto", metadata={"parse": _event_source})
 
 
 @dataclass(frozen=True)

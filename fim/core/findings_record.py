@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fim.core.model import Severity
+from fim.core.model import Severity, Writer
 
-
-@dataclass(frozen=True, slots=True)
-class Writer:
-    """The process that wrote the file, when the event source knew it (fanotify, audit)."""
-
-    pid: int | None = None
-    uid: int | None = None
-    user: str | None = None
-    comm: str | None = None
-    exe: bytes | None = None  # a path: bytes, like every path
+__all__ = ["FindingRecord", "PendingAlert", "QuarantineState", "Writer"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,20 @@ class Inspection:
 
 
 @dataclass(frozen=True, slots=True)
+class Writer:
+    """The process that wrote a file, as the event source saw it (fanotify reports the pid;
+    the rest is read from ``/proc`` at event time). None where unknown: a process gone before
+    it was looked at keeps only its pid. ``comm`` is the kernel's command name (15 bytes at
+    most, ``php-fpm8.2``), ``exe`` the executable's path (bytes, as paths are)."""
+
+    pid: int
+    uid: int | None = None
+    user: str | None = None
+    comm: str | None = None
+    exe: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A match reported to the operator, attributed to a tenant."""
 
@@ -140,6 +154,7 @@ class Finding:
     state: FileState | None
     owner: str = ""
     detected_ns: int = 0
+    writer: Writer | None = None  # who wrote the file, when the event source knew it
 
     @property
     def severity(self) -> Severity:

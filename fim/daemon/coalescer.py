@@ -16,11 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fim.core.model import Writer
+
 
 @dataclass
 class _Entry:
     first: float
     due: float
+    writer: Writer | None = None  # the latest writer an event named, if the source knew it
+
+
+def _less_known(new: Writer, old: Writer | None) -> bool:
+    """``new`` is the same process as ``old``, seen after it was gone: keep what ``old`` knew."""
+    return old is not None and old.pid == new.pid and new.comm is None and new.uid is None
 
 
 class Coalescer:
@@ -50,11 +58,13 @@ class Coalescer:
         self.overflows = 0
         self.on_due = on_due  # told each due path and the clock time of its first event (metrics)
 
-    def add(self, path: bytes, *, settle: bool = True) -> None:
+    def add(self, path: bytes, *, settle: bool = True, writer: Writer | None = None) -> None:
         now = self._clock()
         with self._lock:
             self.events += 1
             entry = self._entries.get(path)
+            if entry is not None and writer is not None and not _less_known(writer, entry.writer):
+                entry.writer = writer
             if entry is None:
                 if len(self._entries) >= self.max_pending:
                     self._entries.clear()
@@ -64,7 +74,7 @@ class Coalescer:
                     self.wake.set()
                     return
                 delay = self.settle if settle else self.max_delay
-                entry = self._entries[path] = _Entry(now, now + delay)
+                entry = self._entries[path] = _Entry(now, now + delay, writer)
                 heapq.heappush(self._heap, (entry.due, path))
             else:
                 self.coalesced += 1
@@ -77,8 +87,12 @@ class Coalescer:
             self.wake.set()
 
     def pop_due(self, limit: int = 1000) -> list[bytes]:
+        return [path for path, _writer in self.pop_due_entries(limit)]
+
+    def pop_due_entries(self, limit: int = 1000) -> list[tuple[bytes, Writer | None]]:
+        """The paths due now, each with the latest writer its events named (None: unknown)."""
         now = self._clock()
-        out: list[bytes] = []
+        out: list[tuple[bytes, Writer | None]] = []
         firsts: list[float] = []
         with self._lock:
             heap = self._heap
@@ -87,10 +101,10 @@ class Coalescer:
                 entry = self._entries.get(path)
                 if entry is not None and entry.due == due:  # else a stale heap item
                     del self._entries[path]
-                    out.append(path)
+                    out.append((path, entry.writer))
                     firsts.append(entry.first)
         if self.on_due is not None:
-            for path, first in zip(out, firsts, strict=True):
+            for (path, _writer), first in zip(out, firsts, strict=True):
                 self.on_due(path, first)
         return out
 

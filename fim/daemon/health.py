@@ -28,6 +28,22 @@ def health_finding(root: bytes, tenant: str | None, rule: str, description: str)
     return Finding(root, tenant, match, Change.UNCHANGED, None, "", time.time_ns())
 
 
+def _writer_log(finding: Finding) -> dict[str, object]:
+    """The writer's fields for a log line (none when the event source did not know it)."""
+    w = finding.writer
+    if w is None:
+        return {}
+    exe = paths.display(w.exe) if w.exe is not None else None
+    comm = paths.display(w.comm) if w.comm is not None else None
+    return {
+        "writer_pid": w.pid,
+        "writer_uid": w.uid,
+        "writer_user": w.user,
+        "writer_comm": comm,
+        "writer_exe": exe,
+    }
+
+
 class DaemonHealth:
     """The health half of :class:`fim.daemon.service.Daemon` (a mixin: it shares the daemon's
     state): degraded causes, health findings, directories left to rescans."""
@@ -193,6 +209,7 @@ class DaemonHealth:
             ruleset=finding.match.ruleset,
             severity=str(finding.severity),
             change=str(finding.change),
+            **_writer_log(finding),
         )
 
     def _log_problem(self, problem: Problem) -> None:

@@ -22,13 +22,10 @@ from collections.abc import Callable
 from watchdog.observers.inotify_c import InotifyFD, inotify_init
 
 from fim.daemon.coalescer import Coalescer
+from fim.daemon.events import ReaderStopped
 from fim.daemon.watch_tree import DIR_FLAGS, WatchTree, watch_failure_reason
 
 READ_SIZE = 256 * 1024
-
-
-class ReaderStopped(Exception):
-    """The reader thread is not running (it died, or was stopped)."""
 
 
 class InotifyReader(WatchTree):
@@ -36,8 +33,12 @@ class InotifyReader(WatchTree):
 
     Only the reader thread touches the watch map: the daemon's thread asks it to add or drop a
     root (:meth:`add_root`, :meth:`remove_root`) and waits for the answer, so there is no lock
-    around the map and no window where both threads edit it.
+    around the map and no window where both threads edit it. Satisfies
+    :class:`fim.daemon.events.EventSource`.
     """
+
+    name = "inotify"
+    per_directory = True  # a watch per directory: walks check what escaped (fim.daemon.coverage)
 
     def __init__(
         self,
@@ -79,6 +80,10 @@ class InotifyReader(WatchTree):
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def add_root(self, root: bytes) -> str | None:
         """Watch ``root`` and every directory below it; None when done, else why not."""
         return self._ask("add", root)
@@ -116,6 +121,18 @@ class InotifyReader(WatchTree):
         with self._signal_lock:
             found, self._unwatchable = self._unwatchable, {}
             return found
+
+    def set_patterns(self, patterns: tuple[str, ...]) -> None:
+        pass  # inotify sees nothing outside the roots: new roots wait for the glob refresh
+
+    def take_root_hint(self) -> bool:
+        return False
+
+    def describe_coverage(self) -> str:
+        return f"{len(self._wds):,} directories watched"
+
+    def take_event_errors(self) -> list[str]:
+        return []  # any error ends this reader's thread (and the daemon restarts it)
 
     def describe_error(self) -> str:
         return repr(self.error) if self.error is not None else ""

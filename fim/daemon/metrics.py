@@ -154,8 +154,7 @@ class DaemonMetrics:
             queue_events=len(coalescer),
             queue_inspection=daemon.scanner.inflight,
             rescan_only_roots=len(watches.unwatched),
-            # h15's event sources carry a name; the inotify reader is the only source until then.
-            source=str(getattr(reader, "name", "inotify")),
+            source=reader.name if reader is not None else (doc.events or "none"),
             source_up=reader is not None and not watches.reader_dead() and "events" not in doc.degraded,
             source_restarts=watches.restarts,
         )

@@ -205,7 +205,8 @@ class DaemonCollector(Collector):
         )
         yield _gauge(
             "fim_watched_directories",
-            "Directories with a watch in place (read from the kernel).",
+            "Directories with an inotify watch in place (read from the kernel); 0 under fanotify, "
+            "whose file system marks cover every directory.",
             kernel_watch_count(),
         )
         yield _gauge(

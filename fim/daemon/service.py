@@ -27,8 +27,9 @@ from fim.config import loader as config_mod
 from fim.config.loader import Config
 from fim.core import locations, paths
 from fim.core.errors import ConfigError, FimError, RuleError, StoreError
-from fim.core.model import ScanReport
+from fim.core.model import ScanReport, Writer
 from fim.core.version import __version__
+from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import inotify_limits, sysctl_hint
 from fim.daemon.health import DaemonHealth
@@ -62,7 +63,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         self._stop = False
         self._reload = False
         self._jobs: deque[WalkJob] = deque()  # background walks, oldest first
-        self._event_walks: deque[tuple[Iterator[Candidate], Walker]] = deque()
+        self._event_walks: deque[tuple[Iterator[Candidate], Walker, Writer | None]] = deque()
         self._events_report = ScanReport()
         self._last_catchup: WalkSummary | None = None
         self._last_error = ""
@@ -118,8 +119,14 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             wake=self.wake,
             on_due=self.metrics.event_due,
         )
+        self.events = sources.choose(self.config.daemon.events, sources.probe_dirs(self.config.daemon.roots))
+        if self.events.problem:  # configured explicitly, and impossible here
+            problem = f"daemon.events: fanotify not usable: {self.events.problem}"
+            raise ConfigError(self.config.source, [problem])
+        self.log.info("event source", source=self.events.name, reason=self.events.reason)
+        d = self.config.daemon
         self.watches = Watches(
-            self.config.daemon.roots, self.coalescer, symlink_roots=self.config.daemon.symlink_roots
+            d.roots, self.coalescer, symlink_roots=d.symlink_roots, source=self.events.name
         )
         roots = list(self.config.daemon.roots)
         self.daemon_scan = self.store.begin_scan("daemon", roots, self.scanner.version)
@@ -160,9 +167,10 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         for failure in failures:
             self._coverage_lost(failure.root, failure.reason)
         self._ready = True
-        watched = len(self.watches.watched)
-        self.notifier.ready(f"watching {watched} root(s); catching up")
-        self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched))
+        watched, coverage = len(self.watches.watched), self.watches.describe_coverage()
+        self.notifier.ready(f"watching {watched} root(s) with {self.events.name} ({coverage}); catching up")
+        self.log.info("watches in place", watched=watched, unwatched=len(self.watches.unwatched),
+                      source=self.events.name, coverage=coverage)  # fmt: skip
         if roots:
             self._start_walk("catch-up", roots)
         self.metrics.serve(self.config.metrics.address, self)
@@ -256,6 +264,8 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
     def _periodic(self) -> None:
         now = time.monotonic()
         d = self.config.daemon
+        if self.watches.take_root_hint():  # a new customer directory: cover it now
+            self._next["globs"] = min(self._next.get("globs", 0.0), now)
         if self._due("globs", now, d.glob_refresh_seconds):
             new, failures = self.watches.refresh()
             self._roots_checked()
@@ -274,13 +284,16 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
                              examples=[paths.display(r) for r in overflowed[:5]])  # fmt: skip
             self._last_error = "inotify queue overflowed; rescanned (raise fs.inotify.max_queued_events)"
             self._start_walk("overflow", overflowed)
+        skipped = self.watches.take_event_errors()
+        if skipped:  # one line per round, whatever the storm
+            self.log.warning("events skipped: could not be handled", count=len(skipped), examples=skipped[:3])
         unwatchable = self.watches.take_unwatchable()
         if unwatchable:
             self._unwatchable(unwatchable)
         if self._hardlinks and self._due("hardlinks", now, d.rescan_seconds):
             linked, self._hardlinks = sorted(self._hardlinks), set()
             walker = self._walker(self._events_report)
-            self._event_walks.append((self._walk_files(walker, linked), walker))
+            self._event_walks.append((self._walk_files(walker, linked), walker, None))
         uncovered = self.watches.unwatched or self._rescan_dirs
         if uncovered and self._due("rescan", now, d.rescan_seconds):
             healed = self.watches.retry_unwatched()
@@ -336,8 +349,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
         if tuple(config.daemon.roots) != self.watches.patterns or (
             tuple(config.daemon.symlink_roots) != self.watches.symlink_roots
         ):
-            self.watches.patterns = tuple(config.daemon.roots)
-            self.watches.symlink_roots = tuple(config.daemon.symlink_roots)
+            self.watches.set_patterns(tuple(config.daemon.roots), tuple(config.daemon.symlink_roots))
             self._next.pop("globs", None)
         self.scanner.set_roots(dict(self.watches.identities), tuple(self.watches.allowed_symlinks))
         if scanner.version != old.version:
@@ -373,7 +385,10 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             events_seen=self.coalescer.events,
             last_catchup=self._last_catchup,
             last_error=self._last_error,
-            inotify=inotify_limits(),
+            events=self.events.name,
+            events_reason=self.events.reason,
+            coverage=self.watches.describe_coverage(),
+            inotify=inotify_limits() if self.watches.per_directory else {},
             hint=sysctl_hint(self._last_error) if uncovered else "",
         )
         self.metrics.update(self, doc)

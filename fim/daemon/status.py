@@ -80,6 +80,9 @@ class StatusDocument:
     last_error: str = ""
     inotify: dict[str, int | None] = field(default_factory=dict)
     hint: str = ""
+    events: str = ""  # the event source running: fanotify | inotify
+    events_reason: str = ""  # why that one (daemon.events, and what auto found)
+    coverage: str = ""  # what the source covers ("1,204 directories watched")
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {}
@@ -152,6 +155,9 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "last_error": str,
     "inotify": dict,
     "hint": str,
+    "events": str,
+    "events_reason": str,
+    "coverage": str,
 }
 
 

@@ -10,8 +10,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
-from fim.daemon.inotify_reader import InotifyReader, ReaderStopped
+from fim.daemon.events import EventSource, ReaderStopped, SourceFactory
 from fim.detect import roots as roots_mod
 
 
@@ -26,7 +27,7 @@ class WatchFailure:
 @dataclass
 class Watches:
     """The set of watched roots: glob patterns expanded now and again, each watched recursively
-    by one shared :class:`InotifyReader`.
+    by one shared event source (:class:`fim.daemon.events.EventSource`: inotify or fanotify).
 
     A root whose watch cannot be placed (watch limit, permission) is listed in ``unwatched``
     and must be covered by periodic rescans; ``refresh`` reports what changed. A match that is
@@ -43,9 +44,11 @@ class Watches:
     symlink_roots: tuple[str, ...] = ()
     skipped: dict[bytes, str] = field(default_factory=dict)
     identities: dict[bytes, tuple[int, int]] = field(default_factory=dict)
+    source: str = "inotify"  # which EventSource runs (fim.daemon.sources.choose picked it)
 
     def __post_init__(self) -> None:
-        self.reader: InotifyReader | None = None
+        self.reader: EventSource | None = None
+        self._factory: SourceFactory = sources.factory(self.source)
         self.failure = ""  # why the last reader died (its exception)
         self.failure_trace = ""
         self.restarts = 0
@@ -53,10 +56,11 @@ class Watches:
         self._recent_deaths = 0
         self._restart_at = 0.0
         self._last_restart = float("-inf")
-        self._noticed: InotifyReader | None = None
+        self._noticed: EventSource | None = None
 
     def start(self) -> None:
-        self.reader = InotifyReader(self.coalescer, open_root=self._open_root)
+        self.reader = self._factory(self.coalescer, self._open_root)
+        self.reader.set_patterns(self.patterns)
         self.reader.start()
 
     def stop(self) -> None:
@@ -72,6 +76,28 @@ class Watches:
     def take_unwatchable(self) -> dict[bytes, str]:
         """Directories below watched roots that could not be watched (to cover by rescans)."""
         return self.reader.take_unwatchable() if self.reader is not None else {}
+
+    def take_event_errors(self) -> list[str]:
+        """Errors the source met on single events (it skipped them and went on)."""
+        return self.reader.take_event_errors() if self.reader is not None else []
+
+    def set_patterns(self, patterns: tuple[str, ...], symlink_roots: tuple[str, ...]) -> None:
+        """New root globs (a reload): the next :meth:`refresh` expands them."""
+        self.patterns, self.symlink_roots = patterns, symlink_roots
+        if self.reader is not None:
+            self.reader.set_patterns(patterns)
+
+    def take_root_hint(self) -> bool:
+        """A directory matching a root pattern appeared (fanotify sees it): refresh now."""
+        return self.reader.take_root_hint() if self.reader is not None else False
+
+    def describe_coverage(self) -> str:
+        return self.reader.describe_coverage() if self.reader is not None else ""
+
+    @property
+    def per_directory(self) -> bool:
+        """Each directory needs a watch of its own (inotify): walks check coverage."""
+        return self.reader.per_directory if self.reader is not None else True
 
     def expand(self) -> list[bytes]:
         expansion = roots_mod.expand(self.patterns, symlink_roots=self.symlink_roots)
@@ -120,7 +146,7 @@ class Watches:
         return healed
 
     def reader_dead(self) -> bool:
-        return self.reader is not None and not self.reader.alive and not self.reader._stopping
+        return self.reader is not None and not self.reader.alive and not self.reader.stopping
 
     def dead_roots(self, now: float | None = None) -> list[bytes]:
         """If the reader thread died: start a fresh instance, watch every root again and
@@ -145,13 +171,14 @@ class Watches:
             return []
         self.reader.close()
         try:
-            reader = InotifyReader(self.coalescer, open_root=self._open_root)
+            reader = self._factory(self.coalescer, self._open_root)
         except OSError as exc:  # out of descriptors, say: the dead reader stays, retried later
             self.failure = f"cannot start a new event reader: {exc.strerror or exc}"
             self._restart_at = now + 5.0
             return []
         # A reader that cannot start its instance is seen dead at the next look, and retried.
         self.reader = reader
+        self.reader.set_patterns(self.patterns)
         self.reader.start()
         self.restarts += 1
         self._last_restart = now

@@ -12,7 +12,7 @@ import socket
 import stat
 
 from fim.core import paths
-from fim.core.model import Finding, Problem, Severity, event_id
+from fim.core.model import Finding, Problem, Severity, Writer, event_id
 from fim.core.version import __version__
 
 # ECS event.severity is numeric; spread the four levels over 0-100 like many SIEMs expect.
@@ -70,7 +70,7 @@ def finding_event(finding: Finding, *, hostname: str | None = None) -> dict:
     if "path_b64" in path_fields:
         fim_fields["path_b64"] = path_fields["path_b64"]
     sha = state.sha256 if state else None
-    return {
+    event = {
         "@timestamp": iso(finding.detected_ns),
         "event": {
             "kind": "alert",
@@ -101,6 +101,22 @@ def finding_event(finding: Finding, *, hostname: str | None = None) -> dict:
         },
         "fim": fim_fields,
     }
+    if finding.writer is not None:
+        event.update(writer_fields(finding.writer))
+    return event
+
+
+def writer_fields(writer: Writer) -> dict:
+    """ECS ``process.*`` and ``user.*`` of the process that wrote the file (what is known)."""
+    process: dict = {"pid": writer.pid}
+    if writer.comm is not None:
+        process["name"] = paths.display(writer.comm)
+    if writer.exe is not None:
+        process["executable"] = paths.display(writer.exe)
+    out: dict = {"process": process}
+    if writer.uid is not None:
+        out["user"] = {"id": str(writer.uid), **({"name": paths.display(writer.user)} if writer.user else {})}
+    return out
 
 
 def problem_record(problem: Problem) -> dict:

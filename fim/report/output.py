@@ -75,6 +75,9 @@ def render_text(report: ScanReport, out: TextIO, *, colour: bool = False, quiet:
             if f.match.description:
                 detail += f" - {paths.display(f.match.description)}"
             print(f"           {detail}", file=out)
+            if f.writer is not None:
+                row = {f"writer_{k}": getattr(f.writer, k) for k in WRITER}
+                print(f"           written by {writer_text(row)}", file=out)
         print(file=out)
     if quiet:
         return
@@ -88,6 +91,24 @@ def render_text(report: ScanReport, out: TextIO, *, colour: bool = False, quiet:
             print(f"  ... and {total - len(shown)} more (use --format json for all)", file=out)
         print(file=out)
     print(summary_line(report), file=out)
+
+
+WRITER = ("pid", "uid", "user", "comm", "exe")
+
+
+def writer_text(row: dict) -> str:
+    """A writer (``writer_*`` keys of a finding row) for people: ``pid 4242 php-fpm8.2
+    (/usr/sbin/php-fpm8.2), user alice (uid 2001)``; a process gone before it was looked at
+    is "unknown". Every part is attacker-influenced (a process names itself): escaped."""
+    pid, uid, user = row.get("writer_pid"), row.get("writer_uid"), row.get("writer_user")
+    comm, exe = row.get("writer_comm"), row.get("writer_exe")
+    if comm is None and uid is None and exe is None:
+        return f"pid {pid} (process gone: unknown)"
+    text = f"pid {pid} {paths.display(comm or '?')}"
+    if exe is not None:
+        text += f" ({paths.display(bytes(exe))})"
+    who = paths.display(user) if user else "?"
+    return text + (f", user {who} (uid {uid})" if uid is not None else "")
 
 
 def summary_line(report: ScanReport) -> str:

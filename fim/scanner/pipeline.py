@@ -9,7 +9,6 @@ padded files cannot hold back another's verdict. ``fim scan`` and the daemon bot
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import queue
@@ -21,13 +20,14 @@ from dataclasses import replace
 
 from fim.config.loader import Config
 from fim.core import paths
-from fim.core.model import Change, Finding, Inspection, Problem, Responder, ScanReport, Status
+from fim.core.model import Change, Finding, Inspection, Problem, Responder, ScanReport, Status, Writer
 from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
 from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import FairQueue, Job
+from fim.scanner.versions import combined_version as _combined_version
 from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
@@ -98,6 +98,7 @@ class Scanner:
         # tree gives one event per directory) reach the same file before its row is flushed,
         # so the baseline lookup misses it; this keeps it to one finding per file and rule.
         self._recent: OrderedDict[bytes, tuple[tuple, frozenset[tuple[str, str]]]] = OrderedDict()
+        self._writers: dict[bytes, Writer] = {}  # who wrote a file in flight, when an event said
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -177,8 +178,9 @@ class Scanner:
                 yield cand, rows.get(cand.path)
 
     def submit(
-        self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False
-    ) -> None:
+        self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False,
+        *, writer: Writer | None = None,
+    ) -> None:  # fmt: skip
         """Record an unchanged file at once, or queue the file for inspection.
 
         ``base`` is the file's baseline row when the caller looked it up already (None: not in
@@ -201,6 +203,8 @@ class Scanner:
         st = cand.lstat
         tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
         expensive = st is None or st.st_size > EXPENSIVE_BYTES
+        if writer is not None:  # kept until its verdict is recorded (_complete)
+            self._writers[cand.path] = writer
         self._queue.add(Job(cand, base, report, scan_id, tenant, expensive))
         self._inflight += 1
         self._dispatch()
@@ -277,7 +281,7 @@ class Scanner:
     ) -> None:
         self._inflight -= 1
         cand.release()
-        stats = report.stats
+        stats, writer = report.stats, self._writers.pop(cand.path, None)
         if insp.state is None or insp.status not in (Status.READ, Status.TOO_LARGE):
             self._problem(Problem(insp.path, insp.status, insp.reason), report)
             return
@@ -308,7 +312,7 @@ class Scanner:
         known |= again or set()
         owner = self.owners.name(state.uid)
         now = time.time_ns()
-        found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
+        found = [Finding(state.path, tenant, m, change, state, owner, now, writer) for m in insp.matches]
         fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
         self.store.record(insp, tenant, self.version, scan_id, fresh)
         self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
@@ -388,13 +392,6 @@ class Scanner:
             # Every component below / opened with O_NOFOLLOW: a listed path whose directory a
             # customer swapped for a symlink is not followed. List real paths (realpath).
             yield from walker.walk_beneath(b"/", path)
-
-
-def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str:
-    if not check_versions:
-        return engine_version
-    digest = hashlib.sha256("\0".join([engine_version, *check_versions]).encode()).hexdigest()
-    return digest[:24]
 
 
 __all__ = ["ChangeEvent", "Scanner"]

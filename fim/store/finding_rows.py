@@ -10,6 +10,7 @@ from fim.core.model import Finding, event_id
 FINDING_COLUMNS = (
     "event_id", "scan_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
     "description", "family", "change", "sha256", "size", "uid", "owner",
+    "writer_pid", "writer_uid", "writer_user", "writer_comm", "writer_exe",
 )  # fmt: skip
 INSERT_FINDING = (
     f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES ({', '.join('?' * len(FINDING_COLUMNS))})"  # noqa: S608 constant
@@ -18,7 +19,7 @@ INSERT_FINDING = (
 
 def as_row(f: Finding, scan_id: int | None) -> dict:
     """The row of one finding (without its ``id``, which the insert sets)."""
-    st = f.state
+    st, w = f.state, f.writer
     return {
         "event_id": event_id(f.path, st.sha256 if st else None, f.match.rule, f.match.ruleset),
         "scan_id": scan_id,
@@ -35,6 +36,11 @@ def as_row(f: Finding, scan_id: int | None) -> dict:
         "size": st.size if st else None,
         "uid": st.uid if st else None,
         "owner": f.owner,
+        "writer_pid": w.pid if w else None,
+        "writer_uid": w.uid if w else None,
+        "writer_user": w.user if w else None,
+        "writer_comm": w.comm if w else None,
+        "writer_exe": w.exe if w else None,
     }
 
 

@@ -69,6 +69,14 @@ CORE: tuple[str, ...] = (
     CREATE INDEX findings_tenant ON findings(tenant);
     CREATE INDEX findings_event ON findings(event_id);
     """,
+    # 2: who wrote the file, when the event source knew it (fanotify reports the pid)
+    """
+    ALTER TABLE findings ADD COLUMN writer_pid INTEGER;
+    ALTER TABLE findings ADD COLUMN writer_uid INTEGER;
+    ALTER TABLE findings ADD COLUMN writer_user TEXT;
+    ALTER TABLE findings ADD COLUMN writer_comm TEXT;
+    ALTER TABLE findings ADD COLUMN writer_exe BLOB;
+    """,
 )
 
 # The alert tables: the outbox of deliveries, per-sink state, and health-alert de-duplication.

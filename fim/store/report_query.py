@@ -101,7 +101,7 @@ def _baseline(
 
 
 def _writer(v: dict, writer_cols: Sequence[str]) -> Writer | None:
-    if not writer_cols or all(v[c] is None for c in writer_cols):
+    if not writer_cols or v.get("writer_pid") is None:  # the event source named no writer
         return None
     exe = v.get("writer_exe")
     if isinstance(exe, str):  # a path should be a BLOB; a TEXT one is taken as its UTF-8 bytes

@@ -114,6 +114,9 @@ def _views_v1() -> str:
         (SELECT q.id {latest_q}) AS quarantine_id,
         (SELECT q.status {latest_q}) AS quarantine_status,
         (SELECT count(*) FROM alert_outbox o WHERE o.finding_id = f.id) AS alerts_pending,
+        f.writer_pid, f.writer_uid, f.writer_user,
+        {path_text_v1("CAST(f.writer_comm AS BLOB)")} AS writer_comm_text,
+        {path_text_v1("f.writer_exe")} AS writer_exe_text, f.writer_exe AS writer_exe_bytes,
         f.event_id, f.detected_ns
     FROM findings f
     ORDER BY f.tenant, f.detected_ns, f.id;

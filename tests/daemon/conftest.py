@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -56,7 +57,15 @@ class NotifySocket:
 
 
 class DaemonProc:
-    def __init__(self, tmp: Path, roots: list[str], extra_config: str = "", env: dict | None = None):
+    def __init__(
+        self,
+        tmp: Path,
+        roots: list[str],
+        extra_config: str = "",
+        env: dict | None = None,
+        events: str = "auto",
+    ):
+        self.events = events
         self.tmp = tmp
         self.db = tmp / "state/fim.db"
         self.config = tmp / "fim.toml"
@@ -68,7 +77,7 @@ class DaemonProc:
             f'[rules]\nbundled = false\npaths = ["{self.rules}"]\n'
             f'[tenants]\npatterns = ["{tmp}/home/{{tenant}}/"]\n'
             f"[daemon]\nroots = [{roots_toml}]\nglob_refresh_seconds = 0.5\nrescan_seconds = 2\n"
-            + extra_config
+            f'events = "{events}"\n' + extra_config
         )
         self.notify = NotifySocket(tmp / "notify.sock")
         self.env = {**os.environ, "NOTIFY_SOCKET": str(self.notify.path), **(env or {})}
@@ -159,6 +168,29 @@ def spawn_daemons(hosting: Path, cls: type[DaemonProc] = DaemonProc, **defaults)
                 d.proc.wait()
 
 
+def fanotify_skip_reason() -> str:
+    """Why this test process cannot run the fanotify source ("" when it can)."""
+    from fim.daemon.sources import fanotify_problem
+
+    return fanotify_problem([b"/", os.fsencode(tempfile.gettempdir())])
+
+
+def each_source(request) -> str:
+    """The body of an ``event_source`` fixture parametrized over both sources: fanotify is
+    skipped (with the kernel's reason) only where this process may not use it."""
+    if request.param == "fanotify":
+        reason = fanotify_skip_reason()
+        if reason:
+            pytest.skip(f"fanotify not usable by this process: {reason}")
+    return request.param
+
+
+@pytest.fixture(params=["inotify", "fanotify"])
+def event_source(request) -> str:
+    """Each event source in turn: the tests here are about event delivery."""
+    return each_source(request)
+
+
 @pytest.fixture
-def daemon(hosting):
-    yield from spawn_daemons(hosting)
+def daemon(hosting, event_source):
+    yield from spawn_daemons(hosting, events=event_source)

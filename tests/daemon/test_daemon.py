@@ -8,6 +8,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from tests.daemon.conftest import SHELL
 
 
@@ -164,7 +166,7 @@ def test_ready_comes_after_watches_with_status_before(daemon, hosting):
     assert d.stop() == 0
 
 
-def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting, fim):
+def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting, fim, event_source):
     d = daemon().start()
     shell = hosting / "home/alice/public_html/uploads/s.php"
     shell.write_bytes(SHELL)
@@ -176,8 +178,16 @@ def test_status_file_and_command_show_watched_roots_and_findings(daemon, hosting
     assert doc["running"] is True
     assert len(doc["watched_roots"]) == 2
     assert doc["findings_24h"] == {"alice": 1}
+    # Which event source runs, and what it covers (inotify: its watches; fanotify: all).
+    assert doc["events"] == event_source
+    expected = "directories watched" if event_source == "inotify" else "every directory covered"
+    assert expected in doc["coverage"]
+    assert bool(doc["inotify"]) is (event_source == "inotify")  # its limits matter only to it
     text = fim("status", "--config", d.config)
     assert "fim daemon: running" in text.text and "alice: 1" in text.text
+    assert f"events: {event_source} (" in text.text
+    ready = next(m for _t, m in d.notify.messages if "READY=1" in m.split("\n"))
+    assert f"with {event_source} (" in ready
     assert d.stop() == 0
     stopped = fim("status", "--config", d.config)
     assert stopped.code == 3
@@ -234,11 +244,14 @@ def test_watchdog_pings_stop_while_the_work_loop_is_stuck(daemon, hosting):
     assert d.stop() == 0
 
 
-def test_watch_limit_reached_is_loud_and_covered_by_rescans(daemon, hosting, fim):
+def test_watch_limit_reached_is_loud_and_covered_by_rescans(daemon, hosting, fim, event_source):
     """In a user namespace whose inotify watch limit is 3, the second customer's tree cannot be
     watched: fim logs it, stores a health finding, shows it in status, and still finds a shell
     written there by rescanning."""
     import shutil
+
+    if event_source == "fanotify":
+        pytest.skip("watch limits are inotify's: fanotify places no watch per directory")
 
     if shutil.which("unshare") is None:
         raise AssertionError("util-linux unshare is needed for this test")

@@ -13,6 +13,7 @@ KEYS = [
     "pid", "version", "state", "degraded", "started", "updated", "ruleset", "watched_roots",
     "rescan_only_roots", "skipped_roots", "rescan_only_directories", "directories_walked",
     "queue_depth", "walks_in_progress", "events_seen", "last_catchup", "last_error", "inotify", "hint",
+    "events", "events_reason", "coverage",
 ]  # fmt: skip
 
 

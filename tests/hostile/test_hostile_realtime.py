@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import SHELL, DaemonProc, spawn_daemons
+from tests.daemon.conftest import SHELL, DaemonProc, each_source, spawn_daemons
 from tests.deep_trees import remove_tree
 
 ALICE, BOB = 2001, 2002
@@ -113,9 +113,15 @@ def customers():
         remove_tree(base)  # the attacks leave trees too deep for shutil.rmtree
 
 
+@pytest.fixture(params=["inotify", "fanotify"])
+def event_source(request) -> str:
+    """Every attack runs against each event source."""
+    return each_source(request)
+
+
 @pytest.fixture
-def daemon(customers):
-    yield from spawn_daemons(customers)
+def daemon(customers, event_source):
+    yield from spawn_daemons(customers, events=event_source)
 
 
 def status(d: DaemonProc) -> dict:
@@ -188,9 +194,10 @@ def test_directory_exchange_races_with_churn_do_not_blind_real_time_detection(da
 
 
 class ReaderKillingDaemon(DaemonProc):
-    """The real daemon, except that the inotify event parser (watchdog's, which the reader
-    uses) raises on a file named ``fim-test-kill-reader``: a failure inside the reader thread,
-    as a kernel or library surprise would cause, provoked from outside by creating a file."""
+    """The real daemon, except that the event parser (watchdog's for inotify, ours for
+    fanotify) raises on a file named ``fim-test-kill-reader``: a failure inside the reader
+    thread, as a kernel or library surprise would cause, provoked from outside by creating a
+    file. (An error while handling one event does not end the thread; a parser failure does.)"""
 
     BOOT = (
         "import sys\n"
@@ -202,6 +209,14 @@ class ReaderKillingDaemon(DaemonProc):
         "            raise RuntimeError('injected failure in the event reader')\n"
         "        yield event\n"
         "inotify_c.InotifyFD._parse_event_buffer = staticmethod(parse)\n"
+        "from fim.daemon import fanotify_abi\n"
+        "fan_original = fanotify_abi.parse\n"
+        "def fan_parse(buffer):\n"
+        "    for event in fan_original(buffer):\n"
+        "        if b'fim-test-kill-reader' in event.name:\n"
+        "            raise RuntimeError('injected failure in the event reader')\n"
+        "        yield event\n"
+        "fanotify_abi.parse = fan_parse\n"
         "from fim.cli.main import main\n"
         "main(sys.argv[1:])\n"
     )
@@ -225,8 +240,8 @@ class ReaderKillingDaemon(DaemonProc):
 
 
 @pytest.fixture
-def killing_daemon(customers):
-    yield from spawn_daemons(customers, ReaderKillingDaemon)
+def killing_daemon(customers, event_source):
+    yield from spawn_daemons(customers, ReaderKillingDaemon, events=event_source)
 
 
 def test_event_reader_that_dies_is_reported_degraded_restarted_and_rescans(killing_daemon, customers):
@@ -301,4 +316,51 @@ def test_shell_in_a_directory_deeper_than_path_max_is_found(daemon, customers):
                        "os.write(out, sys.argv[5].encode())\n",
                 uploads, "/".join([name] * depth), SHELL.decode())  # fmt: skip
     d.wait_finding(shell, timeout=30)
+    assert d.stop() == 0
+
+
+# Rename directories back and forth (into and out of the uploads tree, and to names outside the
+# root) as fast as possible while writing files into them.
+RENAME_STORM = """\
+up, home = sys.argv[3], sys.argv[4]
+cycle = ((up + "/r1", up + "/r2"), (up + "/r2", home + "/parked"), (home + "/parked", up + "/r1"))
+stop = time.monotonic() + float(sys.argv[5])
+renames = 0
+i = 0
+while time.monotonic() < stop:
+    for src, dst in cycle:
+        try:
+            os.rename(src, dst)
+            renames += 1
+        except OSError:
+            pass
+    try:
+        with open(up + "/r1/f%d.txt" % (i % 50), "wb") as fh:
+            fh.write(b"x")
+    except OSError:
+        pass
+    i += 1
+print(renames)
+"""
+
+
+def test_rename_storm_in_and_out_of_the_root_does_not_blind_real_time_detection(daemon, customers):
+    uploads = customers / "home/alice/public_html/uploads"
+    (uploads / "r1").mkdir()
+    os.chown(uploads / "r1", ALICE, ALICE)
+    d = daemon().start()
+    renames = int(as_customer(ALICE, RENAME_STORM, uploads, customers / "home/alice", "4").stdout)
+    assert renames > 100  # the storm really ran
+    shell = customers / "home/bob/public_html/uploads/after-renames.php"
+    shell.write_bytes(SHELL)
+    d.wait_finding(shell, timeout=30)
+    doc = status(d)
+    assert doc["state"] == "running", doc
+    assert "event reader died" not in d.log.read_text()
+    # The directory that went in and out of the root is covered where it ends up.
+    moved = uploads / "r1"
+    assert moved.is_dir()
+    late = moved / "late.php"
+    late.write_bytes(SHELL)
+    d.wait_finding(late, timeout=30)
     assert d.stop() == 0

@@ -175,12 +175,9 @@ def test_report_lists_alerts_still_pending_with_their_sink(tmp_path, fim):
     assert "pending for pager" in h.report(fim, "--tenant", "bob").text
 
 
-def test_report_reads_the_writer_columns_when_the_schema_has_them(scanned, fim):
+def test_report_shows_the_writer_the_event_source_recorded_escaped(scanned, fim):
     h, alice = scanned
     conn = sqlite3.connect(h.db)
-    for column, kind in [("writer_pid", "INTEGER"), ("writer_uid", "INTEGER"), ("writer_user", "TEXT"),
-                         ("writer_comm", "TEXT"), ("writer_exe", "BLOB")]:  # fmt: skip
-        conn.execute(f"ALTER TABLE findings ADD COLUMN {column} {kind}")
     exe = b"/usr/bin/<script>php\xff"
     conn.execute(
         "UPDATE findings SET writer_pid=4242, writer_uid=2001, writer_user='alice', writer_comm='php-fpm\n', "

@@ -166,3 +166,32 @@ def test_view_text_escapes_every_control_format_separator_and_private_use_charac
     wrong = [(n, s) for n, s in zip(names, shown, strict=True) if s != paths.display(n)]
     assert wrong == []
     assert len(unsafe) > 130_000  # the private use planes, the format characters, C1 controls
+
+
+def test_findings_view_shows_the_writer_with_its_command_and_executable_escaped(tmp_path):
+    from fim.store.database import Store
+
+    display = paths.display
+    db = tmp_path / "fim.db"
+    Store.open(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO findings (path, tenant, rule, ruleset, severity, description, family, change, "
+        "detected_ns, event_id, writer_pid, writer_uid, writer_user, writer_comm, writer_exe) "
+        "VALUES (?, 'alice', 'r', 'fim', 'critical', '', 'webshell', 'new', 1, 'e1', "
+        "4242, 2001, 'alice', ?, ?)",
+        (b"/srv/alice/x.php", "php\u202efpm\n", b"/usr/bin/ph\xffp"),
+    )
+    conn.commit()
+    row = conn.execute(
+        "SELECT writer_pid, writer_uid, writer_user, writer_comm_text, writer_exe_text, writer_exe_bytes "
+        "FROM v_findings"
+    ).fetchone()
+    assert row == (
+        4242,
+        2001,
+        "alice",
+        display("php\u202efpm\n"),
+        display(b"/usr/bin/ph\xffp"),
+        b"/usr/bin/ph\xffp",
+    )

@@ -1,0 +1,98 @@
+"""The seam between the daemon and the kernel's file events: what any event source provides.
+Which one runs (``[daemon] events = "auto" | "fanotify" | "inotify"``) is chosen by
+:mod:`fim.daemon.sources`.
+
+Two sources exist: :class:`fim.daemon.inotify_reader.InotifyReader` (a watch per directory,
+works for any user) and :class:`fim.daemon.fanotify_source.FanotifySource` (one mark per file
+system, needs ``CAP_SYS_ADMIN`` and Linux >= 5.9). Both feed the same coalescer; the daemon
+and :class:`fim.daemon.watch.Watches` talk to them only through :class:`EventSource`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from fim.daemon.coalescer import Coalescer
+
+EVENT_SOURCES = ("auto", "fanotify", "inotify")
+
+
+class ReaderStopped(Exception):
+    """The source's reader thread is not running (it died, or was stopped)."""
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """What the daemon's work loop needs from a source of file events.
+
+    One thread per source reads the kernel and adds due paths to the coalescer; everything
+    the daemon must hear of (a lost root, a kernel queue overflow, the thread's death) is taken
+    from it by the daemon's thread with the ``take_*`` methods.
+    """
+
+    name: str  # "inotify" or "fanotify", shown in the log, status and READY line
+    # True when each directory needs a watch of its own (inotify): walks then compare the
+    # directories they find with what is watched (fim.daemon.coverage). False for fanotify,
+    # which covers every directory of a marked file system the moment it exists.
+    per_directory: bool
+    error: BaseException | None
+    error_trace: str
+
+    def start(self) -> None: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called: a thread that ended then did not die."""
+        ...
+
+    def add_root(self, root: bytes) -> str | None:
+        """Cover ``root`` and everything below it; None when done, else why not."""
+        ...
+
+    def remove_root(self, root: bytes) -> None: ...
+
+    def take_overflow(self) -> bool:
+        """True once after the kernel's queue overflowed (events were lost)."""
+        ...
+
+    def take_lost_roots(self) -> list[bytes]:
+        """Roots whose own directory was deleted or moved away since the last call."""
+        ...
+
+    def take_unwatchable(self) -> dict[bytes, str]:
+        """Directories below roots that could not be covered, with the reason."""
+        ...
+
+    def set_patterns(self, patterns: tuple[str, ...]) -> None:
+        """The root glob patterns: a source that sees directories outside the roots (fanotify)
+        says when one that matches appears (:meth:`take_root_hint`)."""
+        ...
+
+    def take_root_hint(self) -> bool:
+        """True once after a directory matching a root pattern appeared outside the roots:
+        expand the globs now rather than at the next refresh."""
+        ...
+
+    def describe_coverage(self) -> str:
+        """What is covered, in a few words ("1,204 directories watched", "2 file systems
+        marked: every directory covered"), for the READY line and ``fim status``."""
+        ...
+
+    def take_event_errors(self) -> list[str]:
+        """Errors met while handling single events (skipped, the thread went on), to log."""
+        ...
+
+    def describe_error(self) -> str:
+        """Why the reader thread died ("" while it has not)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+SourceFactory = Callable[[Coalescer, Callable[[bytes], int]], EventSource]
