@@ -1,7 +1,7 @@
 """The pipeline: candidates in, verdicts out.
 
-The main thread walks, consults the baseline, and is the only database writer; a thread pool
-inspects (hashlib and yara-python release the GIL). In-flight inspections are bounded, so memory
+The main thread walks, consults the baseline, opens each file, and is the only database writer;
+worker processes inspect what it opened (fim.scanner.workers). In-flight inspections are bounded, so memory
 stays flat; files wait for a worker in a fair queue (fim.scanner.fair_queue), so one customer's
 padded files cannot hold back another's verdict. ``fim scan`` and the daemon both feed it.
 """
@@ -12,11 +12,9 @@ import contextlib
 import hashlib
 import itertools
 import os
-import queue
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from fim.config.loader import Config
@@ -28,6 +26,7 @@ from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import FairQueue, Job
+from fim.scanner.workers import Workers, make_workers
 from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
@@ -60,7 +59,10 @@ class Scanner:
         on_progress: ProgressCallback | None = None,
         on_change: ChangeCallback | None = None,
         responders: Sequence[Responder] = (),
+        processes: bool | None = None,
     ):
+        """``processes``: inspect in worker processes (default where the system can fork) or,
+        False, in threads of this process."""
         self.config = config
         self.responders = tuple(responders)
         self.engine = engine
@@ -88,12 +90,12 @@ class Scanner:
         self.on_finding = on_finding
         self.on_progress = on_progress
         self.on_change = on_change
-        self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[tuple[Job, Inspection]] = queue.SimpleQueue()
+        self._processes = processes
+        self._workers: Workers | None = make_workers(self.inspector, self.jobs, processes=processes)
         self._inflight = 0  # accepted by submit(), verdict not recorded yet
         self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
         # Files waiting for a worker. Only the thread calling submit/collect uses it.
-        self._queue = FairQueue(self.jobs)
+        self._queue = FairQueue(self.jobs, self._pool().depth)
         # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
         # tree gives one event per directory) reach the same file before its row is flushed,
         # so the baseline lookup misses it; this keeps it to one finding per file and rule.
@@ -142,8 +144,8 @@ class Scanner:
 
     # -- the pipeline ------------------------------------------------------------------------
     #
-    # ``submit`` consults the baseline and hands files to the pool; workers put finished
-    # inspections on ``_done``; ``collect`` records them. Only the thread that calls submit and
+    # ``submit`` consults the baseline and hands files to the workers; ``collect`` takes
+    # their finished inspections and records them. Only the thread that calls submit and
     # collect touches the store, so there is one writer.
 
     def process(
@@ -197,7 +199,7 @@ class Scanner:
             self._unchanged(cand, base, report, scan_id)
             return
         while self._inflight >= self._max_inflight:
-            self._finish(*self._done.get())
+            self._finish_all(self._pool().results(None))
         st = cand.lstat
         tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
         expensive = st is None or st.st_size > EXPENSIVE_BYTES
@@ -208,7 +210,7 @@ class Scanner:
     def _dispatch(self) -> None:
         """Hand waiting files to free workers, in the fair queue's order."""
         while (job := self._queue.take()) is not None:
-            self._executor().submit(self._work, job)
+            self._pool().submit(job)
 
     def _finish(self, job: Job, insp: Inspection) -> None:
         """A worker is done with ``job``: give the worker the next file, record the verdict."""
@@ -216,21 +218,24 @@ class Scanner:
         self._dispatch()
         self._complete(job.cand, job.base, insp, job.report, job.scan_id)
 
+    def _finish_all(self, results: list[tuple[Job, Inspection]]) -> int:
+        for job, insp in results:
+            self._finish(job, insp)
+        return len(results)
+
     def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
         done = 0
         while self._inflight:
-            try:
-                item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
-            except queue.Empty:
+            got = self._finish_all(self._pool().results(timeout if timeout and not done else 0))
+            if not got:
                 break
-            self._finish(*item)
-            done += 1
+            done += got
         return done
 
     def drain(self) -> None:
         while self._inflight:
-            self._finish(*self._done.get())
+            self._finish_all(self._pool().results(None))
 
     @property
     def inflight(self) -> int:
@@ -240,22 +245,14 @@ class Scanner:
         for job in self._queue.clear():  # never started: only release their dirs
             job.cand.release()
             self._inflight -= 1
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
 
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
-        return self._pool
-
-    def _work(self, job: Job) -> None:
-        """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
-        try:
-            insp = self.inspector.inspect(job.cand)
-        except Exception as exc:
-            insp = Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((job, insp))
+    def _pool(self) -> Workers:
+        if self._workers is None:
+            self._workers = make_workers(self.inspector, self.jobs, processes=self._processes)
+        return self._workers
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
