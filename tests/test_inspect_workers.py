@@ -166,3 +166,23 @@ def test_fair_queue_with_depth_two_still_keeps_one_worker_from_a_tenants_large_f
     queue.add(job("bob", expensive=False))
     taken = [queue.take(), queue.take(), queue.take()]
     assert [j.tenant if j else None for j in taken] == ["alice", "bob", None]
+
+
+def test_daemon_walks_look_up_a_slice_of_files_in_one_query_and_read_no_unchanged_file(site, marker_rules):
+    with Store.memory() as store:
+        s = scanner(marker_rules, store, processes=True)
+        try:
+            s.scan([bytes(site)])
+            queries: list[int] = []
+            lookup_many = store.lookup_many
+            store.lookup_many = lambda paths: queries.append(len(paths)) or lookup_many(paths)  # type: ignore[method-assign]
+            store.lookup = None  # type: ignore[assignment]  # one query per file: not any more
+            report = ScanReport(ruleset_version=s.version)
+            scan_id = store.begin_scan("rescan", [], s.version)
+            s.submit_many(list(s.walker(report).walk(bytes(site))), report, scan_id)
+            s.drain()
+        finally:
+            s.close()
+    assert queries == [62]
+    assert report.stats.skipped_unchanged == 62 and report.stats.files_read == 0
+    assert len(report.findings) == 2  # the shells are still reported

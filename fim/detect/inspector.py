@@ -85,6 +85,7 @@ class Inspector:
         self.checks = tuple(checks)
         self._noatime = True
         self.hashes = hashes or HashLists()
+        self._want_md5 = self.hashes.needs_md5  # looks at every listed hash: once, not per file
         self.limits = limits or Limits()
         self.owners = owners or Owners()
 
@@ -130,7 +131,7 @@ class Inspector:
         if listed is not None and listed != (st.st_dev, st.st_ino):
             return Inspection(path, Status.VANISHED, reason="replaced between listing and opening")
         limits = self.limits
-        want_md5 = self.hashes.needs_md5
+        want_md5 = self._want_md5
         if st.st_size > limits.max_hash_size:
             return self._ends_only(fd, path, st, "larger than max_hash_size")
         if st.st_size > limits.max_file_size and st.st_blocks * 512 < st.st_size // 2:

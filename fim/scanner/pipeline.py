@@ -26,11 +26,11 @@ from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import FairQueue, Job
+from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
 from fim.scanner.workers import Workers, make_workers
 from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
-MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
 RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
@@ -178,6 +178,18 @@ class Scanner:
             for cand in chunk:
                 yield cand, rows.get(cand.path)
 
+    def submit_many(self, candidates: Sequence[Candidate], report: ScanReport, scan_id: int) -> None:
+        """:meth:`submit` for each candidate, their baseline rows looked up in one query (the
+        daemon's walks). When the lookup fails, the candidates are released and it raises."""
+        try:
+            rows = self.store.lookup_many([c.path for c in candidates])
+        except BaseException:
+            for cand in candidates:
+                cand.release()
+            raise
+        for cand in candidates:
+            self.submit(cand, report, scan_id, rows.get(cand.path))
+
     def submit(
         self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False
     ) -> None:
@@ -216,7 +228,7 @@ class Scanner:
         """A worker is done with ``job``: give the worker the next file, record the verdict."""
         self._queue.finished(job)
         self._dispatch()
-        self._complete(job.cand, job.base, insp, job.report, job.scan_id)
+        self._complete(job.cand, job.base, insp, job.report, job.scan_id, job.tenant)
 
     def _finish_all(self, results: list[tuple[Job, Inspection]]) -> int:
         for job, insp in results:
@@ -270,8 +282,9 @@ class Scanner:
             self._respond(found)
 
     def _complete(
-        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int
-    ) -> None:
+        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int,
+        listed_tenant: str | None = None,
+    ) -> None:  # fmt: skip
         self._inflight -= 1
         cand.release()
         stats = report.stats
@@ -285,7 +298,9 @@ class Scanner:
         else:
             stats.files_read += 1
             stats.bytes_read += state.size
-        tenant = self.tenants.tenant(state.path, state.uid)
+        st = cand.lstat  # the tenant found when it was listed holds unless its owner changed since
+        same_owner = st is not None and st.st_uid == state.uid
+        tenant = listed_tenant if same_owner else self.tenants.tenant(state.path, state.uid)
         identity = (state.dev, state.ino, state.size, state.mtime_ns, state.ctime_ns, state.sha256)
         recent = self._recent.get(state.path)
         again = recent[1] if recent is not None and recent[0] == identity and state.sha256 else None
@@ -303,12 +318,14 @@ class Scanner:
             self._changed(state.path, change, tenant)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
         known |= again or set()
-        owner = self.owners.name(state.uid)
-        now = time.time_ns()
-        found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
-        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+        found = fresh = []
+        if insp.matches:
+            owner, now = self.owners.name(state.uid), time.time_ns()
+            found = [Finding(state.path, tenant, m, change, state, owner, now) for m in insp.matches]
+            fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+            known |= {(m.ruleset, m.rule) for m in insp.matches}
         self.store.record(insp, tenant, self.version, scan_id, fresh)
-        self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
+        self._recent[state.path] = (identity, frozenset(known))
         self._recent.move_to_end(state.path)
         if len(self._recent) > RECENT_VERDICTS:
             self._recent.popitem(last=False)
@@ -343,22 +360,7 @@ class Scanner:
             self.on_change(ChangeEvent(path, change, tenant))
 
     def _problem(self, problem: Problem, report: ScanReport, *, count: bool = True) -> None:
-        stats = report.stats
-        if count:
-            if problem.status is Status.SYMLINK:
-                stats.symlinks += 1
-                if not problem.always_list:
-                    return  # common and harmless: counted, not listed
-            if problem.status is Status.SPECIAL:
-                stats.special += 1
-            elif problem.status is Status.VANISHED:
-                stats.vanished += 1
-            else:
-                stats.errors += 1
-        if len(report.problems) < MAX_PROBLEMS_LISTED:
-            report.problems.append(problem)
-        else:
-            report.problems_omitted += 1
+        add_problem(problem, report, count=count)
 
     def walker(
         self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
@@ -394,4 +396,4 @@ def _combined_version(engine_version: str, check_versions: Sequence[str]) -> str
     return digest[:24]
 
 
-__all__ = ["ChangeEvent", "Scanner"]
+__all__ = ["MAX_PROBLEMS_LISTED", "ChangeEvent", "Scanner"]

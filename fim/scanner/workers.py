@@ -132,18 +132,19 @@ class ProcessWorkers:
     def _worker_for(self, expensive: bool) -> _Worker | None:
         """An idle worker (a new one while there are fewer than ``size``); for a small file
         also one holding fewer than ``depth`` small files."""
-        candidates = [w for w in self._workers.values() if not w.jobs]
-        if candidates:
-            return candidates[0]
+        best = None
+        for worker in self._workers.values():
+            held = len(worker.jobs)
+            if not held:
+                return worker
+            if held < self.depth and not worker.expensive and (best is None or held < len(best.jobs)):
+                best = worker
         if len(self._workers) < self._size:
             worker = _Worker(self._inspector)
             self._workers[worker.fileno] = worker
             self._poll.register(worker.fileno, select.POLLIN)
             return worker
-        if expensive:
-            return None
-        candidates = [w for w in self._workers.values() if len(w.jobs) < self.depth and not w.expensive]
-        return min(candidates, key=lambda w: len(w.jobs)) if candidates else None
+        return None if expensive else best
 
     def _send(self, worker: _Worker | None, job: Job) -> None:
         cand = job.cand
@@ -175,6 +176,8 @@ class ProcessWorkers:
                 found += self._remove(worker)
                 continue
             found.append(worker.receive())
+            while worker.alive and worker.jobs and worker.ready():  # the next verdict, already there
+                found.append(worker.receive())
             if not worker.alive:
                 found += self._remove(worker)
         self._pump()
@@ -230,6 +233,8 @@ class _Worker:
         self.jobs: deque[Job] = deque()  # sent, verdict not received yet (in order)
         self.expensive = False  # holds a large file
         self.dying: str | None = None  # how it ended, once receive() found it dead
+        self._readable = select.poll()
+        self._readable.register(self.fileno, select.POLLIN)
 
     def send(self, job: Job, fd: int) -> None:
         _send(self.sock, pickle.dumps((job.cand.path, listed_identity(job.cand)), 5), [fd])
@@ -251,6 +256,10 @@ class _Worker:
         self.dying = self.reap()
         reason = f"internal error: the inspection worker {self.dying}"
         return job, Inspection(job.cand.path, Status.ERROR, reason=reason)
+
+    def ready(self) -> bool:
+        """Whether a verdict (or end of file) waits to be read."""
+        return bool(self._readable.poll(0))
 
     def stop(self) -> None:
         """Ask the worker to exit once its files are done (it reads end of file)."""
