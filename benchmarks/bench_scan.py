@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600, help="kill a tool run after this many seconds")
     ap.add_argument("--strict", action="store_true", help="exit 1 when fim misses any planted sample")
     ap.add_argument(
-        "--small-files", type=int, default=20000, help="files of the small-file tree [20000; 0: skip]"
+        "--small-files", type=int, help="files of the small-file tree [20000, at most --files; 0: skip]"
     )
     ap.add_argument("--small-only", action="store_true", help="only the small-file tree (and --million)")
     ap.add_argument("--million", action="store_true", help="also the 1,000,000-file tree (long: opt-in)")
@@ -503,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.files < 50 or args.repeat < 1 or args.jobs < 1:
         ap.error("--files must be >= 50, --repeat and --jobs >= 1")
     planted = args.planted if args.planted is not None else min(20, args.files // 10)
+    if args.small_files is None:
+        args.small_files = 20000 if args.small_only else min(20000, args.files)
 
     for tool in ("yara", "sha256sum", "find", "xargs"):
         if not shutil.which(tool):

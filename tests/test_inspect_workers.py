@@ -174,9 +174,9 @@ def test_daemon_walks_look_up_a_slice_of_files_in_one_query_and_read_no_unchange
         try:
             s.scan([bytes(site)])
             queries: list[int] = []
-            lookup_many = store.lookup_many
-            store.lookup_many = lambda paths: queries.append(len(paths)) or lookup_many(paths)  # type: ignore[method-assign]
-            store.lookup = None  # type: ignore[assignment]  # one query per file: not any more
+            lookup = store.lookup_raw
+            store.lookup_raw = lambda paths: queries.append(len(paths)) or lookup(paths)  # type: ignore[method-assign]
+            store.lookup = store.lookup_many = None  # type: ignore[assignment]  # not one query per file
             report = ScanReport(ruleset_version=s.version)
             scan_id = store.begin_scan("rescan", [], s.version)
             s.submit_many(list(s.walker(report).walk(bytes(site))), report, scan_id)

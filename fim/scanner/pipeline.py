@@ -24,6 +24,7 @@ from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
 from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
+from fim.scanner.batches import settle_unchanged
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import FairQueue, Job
 from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
@@ -111,7 +112,7 @@ class Scanner:
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
-            candidates = (c for root in roots for c in walker.walk(root))
+            candidates = itertools.chain.from_iterable(map(walker.walk, roots))
             self.process(candidates, report, scan_id, started)
             for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
                 report.stats.deleted += 1
@@ -152,43 +153,32 @@ class Scanner:
         self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
     ) -> None:
         """Run every candidate through the pipeline and wait for all verdicts."""
-        stats = report.stats
-        next_progress = 0.0
+        due = 0.0
         try:
-            for cand, base in self._with_baseline(candidates):
-                self.submit(cand, report, scan_id, base)
-                self.collect()
-                if self.on_progress is not None:
-                    now = time.monotonic()
-                    if now >= next_progress:
-                        next_progress = now + PROGRESS_INTERVAL
-                        stats.elapsed_s = now - started
-                        self.on_progress(report)
+            it = iter(candidates)
+            while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
+                for cand, base in settle_unchanged(self.store, chunk, self.version, report, scan_id):
+                    self.submit(cand, report, scan_id, base)
+                    self.collect()
+                    due = self._progress(report, started, due)
+                due = self._progress(report, started, due)
             self.drain()
         finally:
             self.store.flush()
 
-    def _with_baseline(
-        self, candidates: Iterable[Candidate]
-    ) -> Iterator[tuple[Candidate, BaselineRow | None]]:
-        """Pair candidates with their baseline rows, looked up LOOKUP_BATCH at a time."""
-        it = iter(candidates)
-        while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
-            rows = self.store.lookup_many([c.path for c in chunk])
-            for cand in chunk:
-                yield cand, rows.get(cand.path)
+    def _progress(self, report: ScanReport, started: float, due: float) -> float:
+        """Tell ``on_progress`` how far the scan is, at most every PROGRESS_INTERVAL; when next."""
+        if self.on_progress is None or (now := time.monotonic()) < due:
+            return due
+        report.stats.elapsed_s = now - started
+        self.on_progress(report)
+        return now + PROGRESS_INTERVAL
 
     def submit_many(self, candidates: Sequence[Candidate], report: ScanReport, scan_id: int) -> None:
         """:meth:`submit` for each candidate, their baseline rows looked up in one query (the
         daemon's walks). When the lookup fails, the candidates are released and it raises."""
-        try:
-            rows = self.store.lookup_many([c.path for c in candidates])
-        except BaseException:
-            for cand in candidates:
-                cand.release()
-            raise
-        for cand in candidates:
-            self.submit(cand, report, scan_id, rows.get(cand.path))
+        for cand, base in settle_unchanged(self.store, candidates, self.version, report, scan_id):
+            self.submit(cand, report, scan_id, base)
 
     def submit(
         self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False

@@ -45,12 +45,34 @@ def parse_matches(text: str | None) -> tuple[RuleMatch, ...]:
 
 def lookup_many(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, BaselineRow]:
     """Baseline rows of up to a few hundred paths in one query (a walk's hot path)."""
+    return {path: row_of(raw) for path, raw in lookup_raw(conn, paths).items()}
+
+
+def lookup_raw(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, tuple]:
+    """The rows of :func:`lookup_many` as they come from SQLite, by path: a rescan tells an
+    unchanged file (:func:`unchanged`) without building a :class:`BaselineRow` for it."""
     sql = _LOOKUP + ",".join("?" * len(paths)) + ")"  # placeholders only
-    found = {}
-    for row in conn.execute(sql, paths).fetchall():
-        matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[7])) if row[7] else ()
-        found[row[0]] = BaselineRow(*row[1:7], matches, *row[8:])
-    return found
+    return {row[0]: row for row in conn.execute(sql, paths).fetchall()}
+
+
+def row_of(raw: tuple) -> BaselineRow:
+    matches = tuple(RuleMatch.from_record(r) for r in json.loads(raw[7])) if raw[7] else ()
+    return BaselineRow(*raw[1:7], matches, *raw[8:])
+
+
+def unchanged_and_clean(raw: tuple, st: os.stat_result, ruleset: str) -> bool:
+    """``raw`` (from :func:`lookup_raw`) says the file is the one verdicted clean with these
+    rules: :meth:`BaselineRow.same_identity`, the same rule-set version, and no match."""
+    return (
+        raw[7] is None
+        and raw[6] == ruleset
+        and raw[1] == st.st_dev
+        and raw[2] == st.st_ino
+        and raw[3] == st.st_size
+        and raw[4] == st.st_mtime_ns
+        and raw[5] == st.st_ctime_ns
+        and st.st_nlink <= 1
+    )
 
 
 UPSERT_FILE = """
