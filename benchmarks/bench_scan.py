@@ -499,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small-only", action="store_true", help="only the small-file tree (and --million)")
     ap.add_argument("--million", action="store_true", help="also the 1,000,000-file tree (long: opt-in)")
     ap.add_argument("--million-files", type=int, default=1_000_000, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--million-tree", choices=("gentree", "small"), default="gentree",
+        help="the large tree: gentree.py's (about 21 GB) or the small-file layout (about 6 GB)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if args.files < 50 or args.repeat < 1 or args.jobs < 1:
         ap.error("--files must be >= 50, --repeat and --jobs >= 1")
@@ -1012,7 +1016,9 @@ def small_sections(args, fim, fim_rule_args, yara_rules, workdir: Path, env: dic
         )
         lines += bench_small.report(runs, files, size, str(args.jobs), load)
     if args.million:
-        more, _ = bench_small.million(bench, workdir, args.million_files, args.seed, HERE / "gentree.py")
+        more, _ = bench_small.million(
+            bench, workdir, args.million_files, args.seed, HERE / "gentree.py", args.million_tree
+        )
         lines += more
     return lines
 
