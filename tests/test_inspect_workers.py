@@ -186,3 +186,15 @@ def test_daemon_walks_look_up_a_slice_of_files_in_one_query_and_read_no_unchange
     assert queries == [62]
     assert report.stats.skipped_unchanged == 62 and report.stats.files_read == 0
     assert len(report.findings) == 2  # the shells are still reported
+
+
+def test_when_no_worker_process_can_be_started_the_scanner_inspects_the_files_itself(
+    site, marker_rules, monkeypatch
+):
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN: process limit
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    report = scan(marker_rules, site, processes=True)
+    assert summary(report) == summary(scan(marker_rules, site, processes=False))
+    assert report.stats.errors == 0 and len(report.findings) == 2

@@ -76,12 +76,7 @@ class ThreadWorkers:
         self._pool.submit(self._work, job)
 
     def _work(self, job: Job) -> None:
-        """Never raises: a bug becomes an error verdict, not a hang."""
-        try:
-            insp = self._inspector.inspect(job.cand)
-        except Exception as exc:
-            insp = Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((job, insp))
+        self._done.put((job, _inspect_here(self._inspector, job)))
 
     def results(self, timeout: float | None) -> list[Result]:
         try:
@@ -124,7 +119,14 @@ class ProcessWorkers:
 
     def _pump(self) -> None:
         while self._waiting:
-            worker = self._worker_for(self._waiting[0].expensive)
+            try:
+                worker = self._worker_for(self._waiting[0].expensive)
+            except OSError:  # no new process (a process or memory limit): use the ones there are
+                if any(w.jobs for w in self._workers.values()):
+                    return
+                job = self._waiting.popleft()  # none at all: this process inspects the file
+                self._ready.append((job, _inspect_here(self._inspector, job)))
+                continue
             if worker is None:
                 return
             self._send(worker, self._waiting.popleft())
@@ -160,7 +162,10 @@ class ProcessWorkers:
                     return
                 except OSError:  # it died since its last verdict: another one takes the file
                     self._ready += self._remove(worker)
-                    worker = self._worker_for(job.expensive)
+                    try:
+                        worker = self._worker_for(job.expensive)
+                    except OSError:
+                        worker = None
             self._waiting.appendleft(job)  # opened again when a worker is free
         finally:
             os.close(fd)
@@ -216,7 +221,12 @@ class _Worker:
 
     def __init__(self, inspector: Inspector):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:  # the worker: never returns
             status = 1
             try:
@@ -280,6 +290,14 @@ class _Worker:
             self.pid = 0
             self.sock.close()
         return how
+
+
+def _inspect_here(inspector: Inspector, job: Job) -> Inspection:
+    """Inspect in this process. Never raises: a bug becomes an error verdict, not a hang."""
+    try:
+        return inspector.inspect(job.cand)
+    except Exception as exc:
+        return Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
 
 
 def _encode(insp: Inspection) -> bytes:
