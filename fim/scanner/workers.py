@@ -23,6 +23,7 @@ import queue
 import select
 import signal
 import socket
+import struct
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -35,6 +36,9 @@ from fim.scanner.fair_queue import Job
 # verdict with many matches is large): SOCK_SEQPACKET keeps each piece whole.
 PIECE = 32 << 10
 _MORE, _LAST = b"+", b"="
+# A file for a worker: whether the walk saw its (device, inode), which, then its path.
+_REQUEST = struct.Struct("=?QQ")
+_STATUS = {str(s): s for s in Status}
 
 Result = tuple[Job, Inspection]
 
@@ -247,7 +251,9 @@ class _Worker:
         self._readable.register(self.fileno, select.POLLIN)
 
     def send(self, job: Job, fd: int) -> None:
-        _send(self.sock, pickle.dumps((job.cand.path, listed_identity(job.cand)), 5), [fd])
+        listed = listed_identity(job.cand)
+        header = _REQUEST.pack(listed is not None, *(listed or (0, 0)))
+        _send(self.sock, header + job.cand.path, [fd])
         self.jobs.append(job)
         self.expensive = job.expensive
 
@@ -256,12 +262,10 @@ class _Worker:
         job = self.jobs.popleft()
         if not self.jobs:
             self.expensive = False
-        try:
+        with contextlib.suppress(Exception):  # nothing, or garbage: the worker is no use any more
             data, _fds = _recv(self.sock)
             if data:
                 return job, _decode(job.cand.path, data)
-        except (OSError, ValueError, TypeError, pickle.UnpicklingError):
-            pass
         self.alive = False
         self.dying = self.reap()
         reason = f"internal error: the inspection worker {self.dying}"
@@ -312,17 +316,16 @@ def _encode(insp: Inspection) -> bytes:
 
 
 def _decode(path: bytes, data: bytes) -> Inspection:
-    status, state, matches, reason = pickle.loads(data)  # noqa: S301 - see _serve
+    """The verdict from a worker. Pickle is trusted here: the worker is this program, forked
+    from this process, same user, over a socket pair no one else holds. (Workers with fewer
+    privileges than the scanner would need a format parsed without trusting them.)"""
+    status, state, matches, reason = pickle.loads(data)  # noqa: S301
     state = FileState(path, *state) if state is not None else None
-    return Inspection(path, Status(status), state, matches or (), reason)
+    return Inspection(path, _STATUS[status], state, matches or (), reason)
 
 
 def _serve(sock_fd: int, inspector: Inspector) -> None:
-    """The worker's loop: a descriptor and its path in, the inspection out, until end of file.
-
-    Both ends are this program, one forked from the other, same user, over a socket pair no
-    one else holds: pickle is trusted here. (Workers running with fewer privileges than the
-    scanner would need a format the scanner can parse without trusting them.)"""
+    """The worker's loop: a descriptor and its path in, the inspection out, until end of file."""
     # Objects inherited from the scanner are never collected here: a stale file object's
     # finaliser would close a descriptor number this process reuses for a file it inspects.
     gc.freeze()
@@ -339,7 +342,8 @@ def _serve(sock_fd: int, inspector: Inspector) -> None:
         data, fds = _recv(sock)
         if not data:
             return
-        path, listed = pickle.loads(data)  # noqa: S301 - from the scanner that forked us
+        known, dev, ino = _REQUEST.unpack_from(data)
+        path, listed = data[_REQUEST.size :], (dev, ino) if known else None
         try:
             if len(fds) != 1:  # no room for the descriptor here (EMFILE): MSG_CTRUNC dropped it
                 insp = Inspection(path, Status.ERROR, reason="internal error: descriptor not received")
