@@ -174,16 +174,20 @@ def test_daemon_walks_look_up_a_slice_of_files_in_one_query_and_read_no_unchange
         try:
             s.scan([bytes(site)])
             queries: list[int] = []
-            lookup = store.lookup_raw
-            store.lookup_raw = lambda paths: queries.append(len(paths)) or lookup(paths)  # type: ignore[method-assign]
-            store.lookup = store.lookup_many = None  # type: ignore[assignment]  # not one query per file
+            lookup = store.lookup_identities
+            store.lookup_identities = lambda paths, ruleset: (
+                queries.append(len(paths)) or lookup(paths, ruleset)
+            )  # type: ignore[method-assign]
+            store.lookup = None  # type: ignore[assignment]  # not one query per file
+            full_rows = store.lookup_many
+            store.lookup_many = lambda paths: queries.append(-len(paths)) or full_rows(paths)  # type: ignore[method-assign]
             report = ScanReport(ruleset_version=s.version)
             scan_id = store.begin_scan("rescan", [], s.version)
             s.submit_many(list(s.walker(report).walk(bytes(site))), report, scan_id)
             s.drain()
         finally:
             s.close()
-    assert queries == [62]
+    assert queries == [62, -2]  # whole rows only for the two files with findings
     assert report.stats.skipped_unchanged == 62 and report.stats.files_read == 0
     assert len(report.findings) == 2  # the shells are still reported
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from fim.core.model import ScanReport
 from fim.detect.walk import Candidate
-from fim.store.baseline import BaselineRow, row_of, unchanged_and_clean
+from fim.store.baseline import BaselineRow, unchanged_and_clean
 from fim.store.database import Store
 
 
@@ -24,25 +24,26 @@ def settle_unchanged(
     Files with matches are returned too: their findings are reported again. When the lookup
     fails, every candidate is released and the error raised."""
     try:
-        rows = store.lookup_raw([c.path for c in chunk])
+        idents = store.lookup_identities([c.path for c in chunk], ruleset)
+        settled: list[Candidate] = []
+        rest: list[Candidate] = []
+        for cand in chunk:
+            ident = idents.get(cand.path)
+            if ident is not None and cand.lstat is not None and unchanged_and_clean(ident, cand.lstat):
+                settled.append(cand)
+            else:
+                rest.append(cand)
+        wanted = [c.path for c in rest if c.path in idents]  # changed, or with matches
+        rows = store.lookup_many(wanted) if wanted else {}
     except BaseException:
         for cand in chunk:
             cand.release()
         raise
-    rest: list[tuple[Candidate, BaselineRow | None]] = []
-    settled: list[bytes] = []
-    for cand in chunk:
-        raw = rows.get(cand.path)
-        if raw is None:
-            rest.append((cand, None))
-        elif cand.lstat is not None and unchanged_and_clean(raw, cand.lstat, ruleset):
-            settled.append(cand.path)
-            if cand.parent is not None:  # cand.release(), one call less per file
-                cand.parent.release()
-        else:
-            rest.append((cand, row_of(raw)))
+    for cand in settled:
+        if cand.parent is not None:  # cand.release(), one call less per file
+            cand.parent.release()
     if settled:
         report.stats.files_seen += len(settled)
         report.stats.skipped_unchanged += len(settled)
-        store.mark_seen_many(settled, scan_id)
-    return rest
+        store.mark_seen_many([c.path for c in settled], scan_id)
+    return [(c, rows.get(c.path)) for c in rest]

@@ -196,10 +196,10 @@ class Store:
         with self._guard():
             return baseline.lookup_many(self.conn, paths)
 
-    def lookup_raw(self, paths: Sequence[bytes]) -> dict[bytes, tuple]:
-        """:meth:`lookup_many`'s rows as SQLite returns them (see :func:`baseline.lookup_raw`)."""
+    def lookup_identities(self, paths: Sequence[bytes], ruleset: str) -> dict[bytes, tuple]:
+        """What tells an unchanged clean file, by path (see :func:`baseline.lookup_identities`)."""
         with self._guard():
-            return baseline.lookup_raw(self.conn, paths)
+            return baseline.lookup_identities(self.conn, paths, ruleset)
 
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
