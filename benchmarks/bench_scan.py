@@ -16,9 +16,15 @@ Every tool gets the same parallelism (``--jobs``). Wall time is measured around 
 peak RSS and CPU time come from ``os.wait4`` (the child and the descendants it waited for).
 Only argv lists are passed to subprocess (no shell); the report contains no absolute path.
 
+The same run measures the small-file tree of ``bench_small.py`` (``--small-files``; fim's
+cost per file against yara + sha256sum, and the no-change rescan per file), and with
+``--million`` the 1,000,000-file tree (first-scan peak RSS, no-change rescan time).
+
 Usage::
 
-    python benchmarks/bench_scan.py --files 20000
+    python benchmarks/bench_scan.py --files 20000 --repeat 3
+    python benchmarks/bench_scan.py --small-only --repeat 3       # the small-file tree alone
+    python benchmarks/bench_scan.py --small-only --million        # and the 1,000,000-file tree
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import bench_small  # noqa: E402
 import gentree  # noqa: E402
 
 REPO = HERE.parent
@@ -486,10 +493,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fim", help="fim executable [the one beside this Python, else on PATH]")
     ap.add_argument("--timeout", type=float, default=3600, help="kill a tool run after this many seconds")
     ap.add_argument("--strict", action="store_true", help="exit 1 when fim misses any planted sample")
+    ap.add_argument(
+        "--small-files", type=int, help="files of the small-file tree [20000, at most --files; 0: skip]"
+    )
+    ap.add_argument("--small-only", action="store_true", help="only the small-file tree (and --million)")
+    ap.add_argument("--million", action="store_true", help="also the 1,000,000-file tree (long: opt-in)")
+    ap.add_argument("--million-files", type=int, default=1_000_000, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--million-tree", choices=("gentree", "small"), default="gentree",
+        help="the large tree: gentree.py's (about 21 GB) or the small-file layout (about 6 GB)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     if args.files < 50 or args.repeat < 1 or args.jobs < 1:
         ap.error("--files must be >= 50, --repeat and --jobs >= 1")
     planted = args.planted if args.planted is not None else min(20, args.files // 10)
+    if args.small_files is None:
+        args.small_files = 20000 if args.small_only else min(20000, args.files)
 
     for tool in ("yara", "sha256sum", "find", "xargs"):
         if not shutil.which(tool):
@@ -555,6 +574,9 @@ def bench(args, n_planted: int, workdir: Path, temp: bool, load_before, started_
         log(f"using the generated fallback rule file ({why})")
     yara_rules = namespaced(rules_used)
     rules_digest = digest(rules_used)
+
+    if args.small_only:
+        return small_only(args, fim, fim_rule_args, yara_rules, workdir, env, load_before, started_at, log)
 
     # tree
     log(f"preparing a tree of {args.files} files (seed {args.seed}, {n_planted} planted)")
@@ -924,6 +946,10 @@ def bench(args, n_planted: int, workdir: Path, temp: bool, load_before, started_
         for p in problems + notes:
             add("```\n" + p.replace(str(workdir), "WORKDIR") + "\n```")
         add("")
+    try:
+        lines += small_sections(args, fim, fim_rule_args, yara_rules, workdir, env, log)
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        problems.append(f"small-file benchmark failed: {exc}")
     add("## Commands\n")
     add("```")
     add(
@@ -947,6 +973,68 @@ def bench(args, n_planted: int, workdir: Path, temp: bool, load_before, started_
         return 1
     if args.strict and any(not ok for t, ok in checks if t.startswith("fim found every planted sample (")):
         return 1
+    return 0
+
+
+YARA_EXTERNALS = [
+    *(a for name in EXTERNALS for a in ("-d", f"{name}=")),
+    *("-d", "layer=0", "-d", "chain=", "-d", "has_code_view=false"),
+]
+
+
+def small_sections(args, fim, fim_rule_args, yara_rules, workdir: Path, env: dict, log) -> list[str]:
+    """The small-file tree (and, with --million, the large tree) as markdown sections."""
+    if args.small_files <= 0 and not args.million:
+        return []
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
+
+    def measure(argv: list[str], name: str) -> dict:
+        return run_measured(argv, logs / f"{name}.out", logs / f"{name}.err", env, args.timeout)
+
+    def pipeline(a: list[str], b: list[str], name: str) -> dict:
+        return run_pipeline(a, b, logs / f"{name}.out", logs / f"{name}.err", env, args.timeout)
+
+    bench = bench_small.SmallBench(
+        fim=fim, rule_args=fim_rule_args, yara_rules=yara_rules, externals=YARA_EXTERNALS,
+        jobs=str(args.jobs), work=workdir, measure=measure, pipeline=pipeline, log=log,
+    )  # fmt: skip
+    lines: list[str] = []
+    if args.small_files > 0:
+        tree, reused = bench_small.build_small_tree(workdir, args.small_files, args.seed)
+        files, size = bench_small.tree_size(tree)
+        log(f"small tree {'reused' if reused else 'built'}: {files} files, {size / MiB:.1f} MiB")
+        bench_small.warm(tree)
+        before = os.getloadavg()
+        runs = bench.run(tree, args.repeat)
+        after = os.getloadavg()
+        load = (
+            "before "
+            + " / ".join(f"{x:.2f}" for x in before)
+            + ", after "
+            + " / ".join(f"{x:.2f}" for x in after)
+        )
+        lines += bench_small.report(runs, files, size, str(args.jobs), load)
+    if args.million:
+        more, _ = bench_small.million(
+            bench, workdir, args.million_files, args.seed, HERE / "gentree.py", args.million_tree
+        )
+        lines += more
+    return lines
+
+
+def small_only(args, fim, fim_rule_args, yara_rules, workdir, env, load_before, started_at, log) -> int:
+    lines = [
+        "# fim scan benchmark: small files\n",
+        f"{started_at.isoformat()}; {cpu_model()}, {os.cpu_count()} cores; "
+        f"{command_output([*fim, '--version'])}; yara {command_output(['yara', '--version'])}; "
+        "load average before " + " / ".join(f"{x:.2f}" for x in load_before) + "\n",
+    ]
+    lines += small_sections(args, fim, fim_rule_args, yara_rules, workdir, env, log)
+    report = "\n".join(lines).replace(str(workdir), "WORKDIR").replace(str(REPO), "REPO") + "\n"
+    print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report)
     return 0
 
 

@@ -21,6 +21,8 @@ def test_scan_benchmark_runs_and_fim_finds_every_planted_sample(tmp_path):
     report = out.read_text()
     assert "| yara -r |" in report and "sha256sum" in report
     assert "ok: fim found every planted sample" in report
+    # the small-file tree, measured in the same run (as many files as --files, here)
+    assert "## Small files (300 PHP files" in report and "No-change rescan beyond start-up" in report
 
 
 def test_daemon_benchmark_runs_on_a_small_tree(tmp_path):

@@ -59,7 +59,7 @@ from fim.store.database import Store
     "directories in them are not followed).",
 )
 @click.option("--null", "-0", "null", is_flag=True, help="--files-from paths are NUL-separated.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker threads [one per core].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [one per core].")
 @click.option("--list-changes", is_flag=True, help="Also list new, changed and deleted files.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no progress, no summary.")
 @click.option("--alert", is_flag=True, help="Send alerts for new findings to the [[alerts.sinks]].")

@@ -3,6 +3,7 @@ scanner a slice at a time so the loop keeps looking at events and pinging system
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -95,13 +96,9 @@ class DaemonWalks:
         budget = WALK_SLICE
         while self._event_walks and budget > 0:
             iterator, _walker, writer = self._event_walks[0]
-            for cand in iterator:
-                self._note_links(cand)
-                self.scanner.submit(cand, self._events_report, self._event_scan, writer=writer)
-                budget -= 1
-                if budget == 0:
-                    break
-            else:
+            sent = self._submit_slice(iterator, budget, self._events_report, self._event_scan, writer)
+            budget -= sent
+            if budget > 0:  # fewer than asked for: this walk is done
                 self._event_walks.popleft()
             busy = True
         return busy
@@ -127,13 +124,27 @@ class DaemonWalks:
         if not self._jobs:
             return False
         job = self._jobs[0]
-        for taken, cand in enumerate(job.iterator, 1):
-            self._note_links(cand)
-            self.scanner.submit(cand, job.report, job.scan_id)
-            if taken >= WALK_SLICE:
-                return True
+        if self._submit_slice(job.iterator, WALK_SLICE, job.report, job.scan_id) >= WALK_SLICE:
+            return True
         self._finish_walk(self._jobs.popleft())
         return True
+
+    def _submit_slice(
+        self,
+        iterator: Iterator[Candidate],
+        count: int,
+        report: ScanReport,
+        scan_id: int,
+        writer: Writer | None = None,
+    ) -> int:
+        """Submit up to ``count`` candidates of a walk, their baseline rows looked up together; how
+        many. ``writer``: who the event that started this walk named (fanotify), if anyone."""
+        chunk = list(itertools.islice(iterator, count))
+        for cand in chunk:
+            self._note_links(cand)
+        if chunk:
+            self.scanner.submit_many(chunk, report, scan_id, writer=writer)
+        return len(chunk)
 
     def _start_walk(self, kind: str, roots: list[bytes]) -> None:
         report = ScanReport(ruleset_version=self.scanner.version, roots=roots)

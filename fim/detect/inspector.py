@@ -85,23 +85,31 @@ class Inspector:
         self.checks = tuple(checks)
         self._noatime = True
         self.hashes = hashes or HashLists()
+        self._want_md5 = self.hashes.needs_md5  # looks at every listed hash: once, not per file
         self.limits = limits or Limits()
         self.owners = owners or Owners()
 
     def inspect(self, candidate: Candidate) -> Inspection:
         path = candidate.path
         try:
-            fd = self._open(candidate)
+            fd = self.open(candidate)
         except OSError as exc:
-            return _open_failure(path, exc)
+            return open_failure(path, exc)
         try:
-            return self._inspect_fd(fd, candidate)
-        except OSError as exc:
-            return Inspection(path, Status.ERROR, reason=f"read failed: {exc.strerror or exc}")
+            return self.inspect_fd(fd, path, listed_identity(candidate))
         finally:
             os.close(fd)
 
-    def _open(self, candidate: Candidate) -> int:
+    def inspect_fd(self, fd: int, path: bytes, listed: tuple[int, int] | None) -> Inspection:
+        """Inspect a file opened by :meth:`open` (the caller closes ``fd``). ``listed`` is the
+        (device, inode) the walk saw, None when it saw none; ``path`` is only reported and
+        given to rules, never opened. Worker processes run this on a descriptor passed to them."""
+        try:
+            return self._inspect_fd(fd, path, listed)
+        except OSError as exc:
+            return Inspection(path, Status.ERROR, reason=f"read failed: {exc.strerror or exc}")
+
+    def open(self, candidate: Candidate) -> int:
         """Open without updating the access time when allowed (root, or the file's owner):
         a scan should not rewrite every customer's atime. Elsewhere O_NOATIME fails with EPERM
         and we stop asking."""
@@ -116,22 +124,20 @@ class Inspector:
                 self._noatime = False
         return os.open(name, OPEN_FLAGS, dir_fd=dir_fd)
 
-    def _inspect_fd(self, fd: int, candidate: Candidate) -> Inspection:
-        path = candidate.path
+    def _inspect_fd(self, fd: int, path: bytes, listed: tuple[int, int] | None) -> Inspection:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return Inspection(path, Status.SPECIAL, reason="not a regular file when opened")
-        seen = candidate.lstat
-        if seen is not None and (seen.st_dev, seen.st_ino) != (st.st_dev, st.st_ino):
+        if listed is not None and listed != (st.st_dev, st.st_ino):
             return Inspection(path, Status.VANISHED, reason="replaced between listing and opening")
         limits = self.limits
-        want_md5 = self.hashes.needs_md5
+        want_md5 = self._want_md5
         if st.st_size > limits.max_hash_size:
-            return self._ends_only(fd, candidate, st, "larger than max_hash_size")
+            return self._ends_only(fd, path, st, "larger than max_hash_size")
         if st.st_size > limits.max_file_size and st.st_blocks * 512 < st.st_size // 2:
             # Mostly holes: cheap for anyone to create at any apparent size, slow to hash. Its
             # name and both ends are still checked: holes cost nothing to hide a shell behind.
-            return self._ends_only(fd, candidate, st, "sparse file larger than max_file_size")
+            return self._ends_only(fd, path, st, "sparse file larger than max_file_size")
         data = _read_upto(fd, limits.max_file_size + 1, st.st_size)
         sha = hashlib.sha256(data)
         md5 = hashlib.md5(data, usedforsecurity=False) if want_md5 else None
@@ -150,7 +156,7 @@ class Inspector:
                 if md5 is not None:
                     md5.update(chunk)
             if total > limits.max_hash_size:
-                return self._ends_only(fd, candidate, st, "grew past max_hash_size")
+                return self._ends_only(fd, path, st, "grew past max_hash_size")
             state = _state(path, st, sha.hexdigest(), md5.hexdigest() if md5 else None)
             if self.hashes.is_good(state.sha256, state.md5):
                 return Inspection(path, Status.TOO_LARGE, state, (), "larger than max_file_size")
@@ -180,12 +186,11 @@ class Inspector:
         matches += self._checks(path, data, state)
         return Inspection(path, Status.READ, state, tuple(matches))
 
-    def _ends_only(self, fd: int, candidate: Candidate, st: os.stat_result, reason: str) -> Inspection:
+    def _ends_only(self, fd: int, path: bytes, st: os.stat_result, reason: str) -> Inspection:
         """A file not hashed (too large or sparse): its name and its two ends are still checked.
 
         Reading the ends costs at most two windows, holes or not.
         """
-        path = candidate.path
         state = _state(path, st)
         head = os.pread(fd, WINDOW_BYTES, 0)
         tail = os.pread(fd, WINDOW_BYTES, st.st_size - WINDOW_BYTES) if st.st_size > WINDOW_BYTES else b""
@@ -283,7 +288,13 @@ def state_from_stat(path: bytes, st: os.stat_result) -> FileState:
     return _state(path, st)
 
 
-def _open_failure(path: bytes, exc: OSError) -> Inspection:
+def listed_identity(candidate: Candidate) -> tuple[int, int] | None:
+    """(device, inode) the walk saw for ``candidate``; the opened file must be that one."""
+    st = candidate.lstat
+    return (st.st_dev, st.st_ino) if st is not None else None
+
+
+def open_failure(path: bytes, exc: OSError) -> Inspection:
     if exc.errno == errno.ENOENT:
         return Inspection(path, Status.VANISHED, reason="deleted before it could be read")
     if exc.errno == errno.ELOOP:

@@ -109,8 +109,15 @@ _FILETYPES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
 )
 
 
+# First bytes of every type above but PDF (whose header may follow junk): for any other first
+# byte (text, scripts: most files) only PDF needs a look. Runs once per file inspected.
+_FIRST_BYTES = frozenset(b"G\xff\x89R\x00BP\x1f\x7fM")
+
+
 def filetype(head: bytes) -> str:
     """A coarse type from magic bytes, as public rule sets expect in ``filetype`` ("" if none)."""
+    if head and head[0] not in _FIRST_BYTES:
+        return "PDF" if is_pdf(head) else ""
     for name, test in _FILETYPES:
         if test(head):
             return name

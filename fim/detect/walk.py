@@ -330,10 +330,14 @@ class Walker:
             self._problem(handle.path, exc)
             self.unlisted.append(handle.path)
             return subdirs
+        # The hot loop of every walk: locals instead of attribute look-ups, once per directory.
+        excludes = self._excludes if self._excludes else None
+        encoding, is_dir, is_reg = _FS_ENCODING, stat.S_ISDIR, stat.S_ISREG
+        one_fs = self._one_fs
         for entry in entries:
-            name = entry.name.encode(_FS_ENCODING, "surrogateescape")  # os.fsencode, minus its checks
+            name = entry.name.encode(encoding, "surrogateescape")  # os.fsencode, minus its checks
             path = base + name
-            if self._excludes and self._excludes.excluded(path, name):
+            if excludes is not None and excludes.excluded(path, name):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)  # fstatat() relative to handle.fd
@@ -342,13 +346,14 @@ class Walker:
                     self._problem(path, exc)
                 continue  # gone since listed: nothing to report
             mode = st.st_mode
-            if stat.S_ISDIR(mode):
-                if self._one_fs and st.st_dev != device:
+            if is_reg(mode):
+                handle._refs += 1  # handle.acquire(), for the candidate
+                yield Candidate(path, name, handle, st)
+            elif is_dir(mode):
+                if one_fs and st.st_dev != device:
                     self.unlisted.append(path)
                     continue
                 subdirs.append((name, path))
-            elif stat.S_ISREG(mode):
-                yield Candidate(path, name, handle.acquire(), st)
             else:
                 self._on_problem(_special(path, mode))
         return subdirs

@@ -29,10 +29,12 @@ class Job:
 
 
 class FairQueue:
-    """Waiting jobs by tenant, handed to at most ``workers`` running jobs at a time."""
+    """Waiting jobs by tenant, handed to at most ``workers`` x ``depth`` running jobs at a time
+    (a worker process holds its next small file while it inspects one: ``depth`` 2)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, depth: int = 1):
         self.workers = workers
+        self._slots = workers * depth
         # Waiting jobs, by tenant: (small, large). ``_turns`` lists the tenants with waiting
         # jobs in the order they get the next free worker.
         self._waiting: dict[str | None, tuple[deque[Job], deque[Job]]] = {}
@@ -58,7 +60,7 @@ class FairQueue:
         Some job is always runnable when no worker is busy, so waiting for all jobs to finish
         cannot wait forever.
         """
-        if self._running >= self.workers:
+        if self._running >= self._slots:
             return None
         for _ in range(len(self._turns)):
             tenant = self._turns[0]

@@ -1,7 +1,7 @@
 """The pipeline: candidates in, verdicts out.
 
-The main thread walks, consults the baseline, and is the only database writer; a thread pool
-inspects (hashlib and yara-python release the GIL). In-flight inspections are bounded, so memory
+The main thread walks, consults the baseline, opens each file, and is the only database writer;
+worker processes inspect what it opened (fim.scanner.workers). In-flight inspections are bounded, so memory
 stays flat; files wait for a worker in a fair queue (fim.scanner.fair_queue), so one customer's
 padded files cannot hold back another's verdict. ``fim scan`` and the daemon both feed it.
 """
@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import queue
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from fim.config.loader import Config
@@ -25,13 +23,15 @@ from fim.detect import hashlists, rules
 from fim.detect.inspector import ContentCheck, Inspector, Limits, state_from_stat
 from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
+from fim.scanner.batches import settle_unchanged
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import FairQueue, Job
+from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
 from fim.scanner.versions import combined_version as _combined_version
+from fim.scanner.workers import Workers, make_workers
 from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
-MAX_PROBLEMS_LISTED = 10_000
 LOOKUP_BATCH = 256
 RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
@@ -60,7 +60,10 @@ class Scanner:
         on_progress: ProgressCallback | None = None,
         on_change: ChangeCallback | None = None,
         responders: Sequence[Responder] = (),
+        processes: bool | None = None,
     ):
+        """``processes``: inspect in worker processes (default where the system can fork) or,
+        False, in threads of this process."""
         self.config = config
         self.responders = tuple(responders)
         self.engine = engine
@@ -88,12 +91,12 @@ class Scanner:
         self.on_finding = on_finding
         self.on_progress = on_progress
         self.on_change = on_change
-        self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[tuple[Job, Inspection]] = queue.SimpleQueue()
+        self._processes = processes
+        self._workers: Workers | None = make_workers(self.inspector, self.jobs, processes=processes)
         self._inflight = 0  # accepted by submit(), verdict not recorded yet
         self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
         # Files waiting for a worker. Only the thread calling submit/collect uses it.
-        self._queue = FairQueue(self.jobs)
+        self._queue = FairQueue(self.jobs, self._pool().depth)
         # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
         # tree gives one event per directory) reach the same file before its row is flushed,
         # so the baseline lookup misses it; this keeps it to one finding per file and rule.
@@ -110,7 +113,7 @@ class Scanner:
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
-            candidates = (c for root in roots for c in walker.walk(root))
+            candidates = itertools.chain.from_iterable(map(walker.walk, roots))
             self.process(candidates, report, scan_id, started)
             for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
                 report.stats.deleted += 1
@@ -143,39 +146,43 @@ class Scanner:
 
     # -- the pipeline ------------------------------------------------------------------------
     #
-    # ``submit`` consults the baseline and hands files to the pool; workers put finished
-    # inspections on ``_done``; ``collect`` records them. Only the thread that calls submit and
+    # ``submit`` consults the baseline and hands files to the workers; ``collect`` takes
+    # their finished inspections and records them. Only the thread that calls submit and
     # collect touches the store, so there is one writer.
 
     def process(
         self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
     ) -> None:
         """Run every candidate through the pipeline and wait for all verdicts."""
-        stats = report.stats
-        next_progress = 0.0
+        due = 0.0
         try:
-            for cand, base in self._with_baseline(candidates):
-                self.submit(cand, report, scan_id, base)
-                self.collect()
-                if self.on_progress is not None:
-                    now = time.monotonic()
-                    if now >= next_progress:
-                        next_progress = now + PROGRESS_INTERVAL
-                        stats.elapsed_s = now - started
-                        self.on_progress(report)
+            it = iter(candidates)
+            while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
+                for cand, base in settle_unchanged(self.store, chunk, self.version, report, scan_id):
+                    self.submit(cand, report, scan_id, base)
+                    self.collect()
+                    due = self._progress(report, started, due)
+                due = self._progress(report, started, due)
             self.drain()
         finally:
             self.store.flush()
 
-    def _with_baseline(
-        self, candidates: Iterable[Candidate]
-    ) -> Iterator[tuple[Candidate, BaselineRow | None]]:
-        """Pair candidates with their baseline rows, looked up LOOKUP_BATCH at a time."""
-        it = iter(candidates)
-        while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
-            rows = self.store.lookup_many([c.path for c in chunk])
-            for cand in chunk:
-                yield cand, rows.get(cand.path)
+    def _progress(self, report: ScanReport, started: float, due: float) -> float:
+        """Tell ``on_progress`` how far the scan is, at most every PROGRESS_INTERVAL; when next."""
+        if self.on_progress is None or (now := time.monotonic()) < due:
+            return due
+        report.stats.elapsed_s = now - started
+        self.on_progress(report)
+        return now + PROGRESS_INTERVAL
+
+    def submit_many(
+        self, candidates: Sequence[Candidate], report: ScanReport, scan_id: int, *,
+        writer: Writer | None = None,
+    ) -> None:  # fmt: skip
+        """:meth:`submit` for each candidate, their baseline rows looked up in one query (the
+        daemon's walks). When the lookup fails, the candidates are released and it raises."""
+        for cand, base in settle_unchanged(self.store, candidates, self.version, report, scan_id):
+            self.submit(cand, report, scan_id, base, writer=writer)
 
     def submit(
         self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False,
@@ -199,7 +206,7 @@ class Scanner:
             self._unchanged(cand, base, report, scan_id)
             return
         while self._inflight >= self._max_inflight:
-            self._finish(*self._done.get())
+            self._finish_all(self._pool().results(None))
         st = cand.lstat
         tenant = self.tenants.tenant(cand.path, st.st_uid if st is not None else None)
         expensive = st is None or st.st_size > EXPENSIVE_BYTES
@@ -212,29 +219,32 @@ class Scanner:
     def _dispatch(self) -> None:
         """Hand waiting files to free workers, in the fair queue's order."""
         while (job := self._queue.take()) is not None:
-            self._executor().submit(self._work, job)
+            self._pool().submit(job)
 
     def _finish(self, job: Job, insp: Inspection) -> None:
         """A worker is done with ``job``: give the worker the next file, record the verdict."""
         self._queue.finished(job)
         self._dispatch()
-        self._complete(job.cand, job.base, insp, job.report, job.scan_id)
+        self._complete(job.cand, job.base, insp, job.report, job.scan_id, job.tenant)
+
+    def _finish_all(self, results: list[tuple[Job, Inspection]]) -> int:
+        for job, insp in results:
+            self._finish(job, insp)
+        return len(results)
 
     def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
         done = 0
         while self._inflight:
-            try:
-                item = self._done.get(timeout=timeout) if timeout and not done else self._done.get_nowait()
-            except queue.Empty:
+            got = self._finish_all(self._pool().results(timeout if timeout and not done else 0))
+            if not got:
                 break
-            self._finish(*item)
-            done += 1
+            done += got
         return done
 
     def drain(self) -> None:
         while self._inflight:
-            self._finish(*self._done.get())
+            self._finish_all(self._pool().results(None))
 
     @property
     def inflight(self) -> int:
@@ -244,22 +254,14 @@ class Scanner:
         for job in self._queue.clear():  # never started: only release their dirs
             job.cand.release()
             self._inflight -= 1
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
 
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="fim-inspect")
-        return self._pool
-
-    def _work(self, job: Job) -> None:
-        """Runs in a worker thread. Never raises: a bug becomes an error verdict, not a hang."""
-        try:
-            insp = self.inspector.inspect(job.cand)
-        except Exception as exc:
-            insp = Inspection(job.cand.path, Status.ERROR, reason=f"internal error: {exc!r}")
-        self._done.put((job, insp))
+    def _pool(self) -> Workers:
+        if self._workers is None:
+            self._workers = make_workers(self.inspector, self.jobs, processes=self._processes)
+        return self._workers
 
     def _unchanged(self, cand: Candidate, base: BaselineRow, report: ScanReport, scan_id: int) -> None:
         report.stats.skipped_unchanged += 1
@@ -277,8 +279,9 @@ class Scanner:
             self._respond(found)
 
     def _complete(
-        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int
-    ) -> None:
+        self, cand: Candidate, base: BaselineRow | None, insp: Inspection, report: ScanReport, scan_id: int,
+        listed_tenant: str | None = None,
+    ) -> None:  # fmt: skip
         self._inflight -= 1
         cand.release()
         stats, writer = report.stats, self._writers.pop(cand.path, None)
@@ -292,7 +295,9 @@ class Scanner:
         else:
             stats.files_read += 1
             stats.bytes_read += state.size
-        tenant = self.tenants.tenant(state.path, state.uid)
+        st = cand.lstat  # the tenant found when it was listed holds unless its owner changed since
+        same_owner = st is not None and st.st_uid == state.uid
+        tenant = listed_tenant if same_owner else self.tenants.tenant(state.path, state.uid)
         identity = (state.dev, state.ino, state.size, state.mtime_ns, state.ctime_ns, state.sha256)
         recent = self._recent.get(state.path)
         again = recent[1] if recent is not None and recent[0] == identity and state.sha256 else None
@@ -310,12 +315,14 @@ class Scanner:
             self._changed(state.path, change, tenant)
         known = {(m.ruleset, m.rule) for m in base.matches} if base and change is Change.UNCHANGED else set()
         known |= again or set()
-        owner = self.owners.name(state.uid)
-        now = time.time_ns()
-        found = [Finding(state.path, tenant, m, change, state, owner, now, writer) for m in insp.matches]
-        fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+        found = fresh = []
+        if insp.matches:
+            owner, now = self.owners.name(state.uid), time.time_ns()
+            found = [Finding(state.path, tenant, m, change, state, owner, now, writer) for m in insp.matches]
+            fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
+            known |= {(m.ruleset, m.rule) for m in insp.matches}
         self.store.record(insp, tenant, self.version, scan_id, fresh)
-        self._recent[state.path] = (identity, frozenset(known | {(m.ruleset, m.rule) for m in insp.matches}))
+        self._recent[state.path] = (identity, frozenset(known))
         self._recent.move_to_end(state.path)
         if len(self._recent) > RECENT_VERDICTS:
             self._recent.popitem(last=False)
@@ -350,22 +357,7 @@ class Scanner:
             self.on_change(ChangeEvent(path, change, tenant))
 
     def _problem(self, problem: Problem, report: ScanReport, *, count: bool = True) -> None:
-        stats = report.stats
-        if count:
-            if problem.status is Status.SYMLINK:
-                stats.symlinks += 1
-                if not problem.always_list:
-                    return  # common and harmless: counted, not listed
-            if problem.status is Status.SPECIAL:
-                stats.special += 1
-            elif problem.status is Status.VANISHED:
-                stats.vanished += 1
-            else:
-                stats.errors += 1
-        if len(report.problems) < MAX_PROBLEMS_LISTED:
-            report.problems.append(problem)
-        else:
-            report.problems_omitted += 1
+        add_problem(problem, report, count=count)
 
     def walker(
         self, report: ScanReport, on_directory: Callable[[bytes, os.stat_result], None] | None = None
@@ -394,4 +386,4 @@ class Scanner:
             yield from walker.walk_beneath(b"/", path)
 
 
-__all__ = ["ChangeEvent", "Scanner"]
+__all__ = ["MAX_PROBLEMS_LISTED", "ChangeEvent", "Scanner"]

@@ -45,12 +45,40 @@ def parse_matches(text: str | None) -> tuple[RuleMatch, ...]:
 
 def lookup_many(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, BaselineRow]:
     """Baseline rows of up to a few hundred paths in one query (a walk's hot path)."""
+    return {path: row_of(raw) for path, raw in lookup_raw(conn, paths).items()}
+
+
+def lookup_raw(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, tuple]:
+    """The rows of :func:`lookup_many` as they come from SQLite, by path."""
     sql = _LOOKUP + ",".join("?" * len(paths)) + ")"  # placeholders only
-    found = {}
-    for row in conn.execute(sql, paths).fetchall():
-        matches = tuple(RuleMatch.from_record(r) for r in json.loads(row[7])) if row[7] else ()
-        found[row[0]] = BaselineRow(*row[1:7], matches, *row[8:])
-    return found
+    return {row[0]: row for row in conn.execute(sql, paths).fetchall()}
+
+
+def lookup_identities(conn: sqlite3.Connection, paths: Sequence[bytes], ruleset: str) -> dict[bytes, tuple]:
+    """For a rescan: by path, (dev, ino, size, mtime_ns, ctime_ns, clean) where ``clean`` is 1
+    when the file's verdict is clean with ``ruleset``. Only what tells an unchanged file (no
+    digest or tenant text built for each of a million rows); :func:`unchanged_and_clean`."""
+    sql = _IDENTITY + ",".join("?" * len(paths)) + ")"  # placeholders only
+    return {row[0]: row[1:] for row in conn.execute(sql, (ruleset, *paths)).fetchall()}
+
+
+def row_of(raw: tuple) -> BaselineRow:
+    matches = tuple(RuleMatch.from_record(r) for r in json.loads(raw[7])) if raw[7] else ()
+    return BaselineRow(*raw[1:7], matches, *raw[8:])
+
+
+def unchanged_and_clean(ident: tuple, st: os.stat_result) -> bool:
+    """``ident`` (from :func:`lookup_identities`) says the file is the one verdicted clean with
+    the rules asked about: :meth:`BaselineRow.same_identity`, and a clean verdict."""
+    return (
+        ident[5] == 1
+        and ident[0] == st.st_dev
+        and ident[1] == st.st_ino
+        and ident[2] == st.st_size
+        and ident[3] == st.st_mtime_ns
+        and ident[4] == st.st_ctime_ns
+        and st.st_nlink <= 1
+    )
 
 
 UPSERT_FILE = """
@@ -65,6 +93,10 @@ ON CONFLICT(path) DO UPDATE SET
     seen_scan=excluded.seen_scan
 """
 
+_IDENTITY = (
+    "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset = ? AND matches IS NULL "
+    "FROM files WHERE path IN ("
+)
 _LOOKUP = (
     "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode, tenant "
     "FROM files WHERE path IN ("

@@ -196,8 +196,20 @@ class Store:
         with self._guard():
             return baseline.lookup_many(self.conn, paths)
 
+    def lookup_identities(self, paths: Sequence[bytes], ruleset: str) -> dict[bytes, tuple]:
+        """What tells an unchanged clean file, by path (see :func:`baseline.lookup_identities`)."""
+        with self._guard():
+            return baseline.lookup_identities(self.conn, paths, ruleset)
+
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
+        self._maybe_flush()
+
+    def mark_seen_many(self, paths: Iterable[bytes], scan_id: int) -> None:
+        """:meth:`mark_seen` for a batch of files (a rescan's unchanged files)."""
+        before = len(self._pending_seen)
+        self._pending_seen.extend((scan_id, path) for path in paths)
+        self._calls += len(self._pending_seen) - before - 1
         self._maybe_flush()
 
     def record(
