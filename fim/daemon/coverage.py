@@ -1,4 +1,5 @@
-"""Which directories inotify really watches, and what to do when some are not.
+"""Which directories inotify really watches, and what to do when some are not; the
+descriptor limit that deep trees need.
 
 A walk compares the directories it lists with the kernel's own list of watches (read from
 ``/proc/self/fdinfo``): a directory that escaped its watch is covered by periodic rescans.
@@ -6,7 +7,9 @@ A walk compares the directories it lists with the kernel's own list of watches (
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 
 from fim.core import paths
 
@@ -81,3 +84,14 @@ def sysctl_hint(reason: str) -> str:
         if key in reason:
             return f"raise it: echo fs.inotify.{key}={value} > /etc/sysctl.d/90-fim.conf && sysctl --system"
     return ""
+
+
+def raise_open_files_limit() -> None:
+    """Use every descriptor the hard limit allows: walks and the watch tree hold one per
+    directory level, and a customer decides how deep their tree is."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(
+                resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard)
+            )

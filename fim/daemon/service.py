@@ -11,9 +11,7 @@ baseline makes the walk skip what an event already scanned. Walking is in
 
 from __future__ import annotations
 
-import contextlib
 import os
-import resource
 import signal
 import sqlite3
 import threading
@@ -31,7 +29,7 @@ from fim.core.model import ScanReport, Writer
 from fim.core.version import __version__
 from fim.daemon import sources
 from fim.daemon.coalescer import Coalescer
-from fim.daemon.coverage import inotify_limits, sysctl_hint
+from fim.daemon.coverage import inotify_limits, raise_open_files_limit, sysctl_hint
 from fim.daemon.health import DaemonHealth
 from fim.daemon.metrics import DaemonMetrics
 from fim.daemon.sdnotify import Notifier
@@ -91,7 +89,7 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             self.log.error("cannot start", error=str(exc))
             return 1
         self._install_signals()
-        _raise_open_files_limit()
+        raise_open_files_limit()
         try:
             self._start_watching()
             self._start_updates()
@@ -396,14 +394,3 @@ class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
             doc.write(path)
         except OSError as exc:
             self.log.warning("cannot write status file", path=str(path), error=exc.strerror)
-
-
-def _raise_open_files_limit() -> None:
-    """Use every descriptor the hard limit allows: walks and the watch tree hold one per
-    directory level, and a customer decides how deep their tree is."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(
-                resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard)
-            )
