@@ -77,7 +77,10 @@ class FanotifySource:
         self._lock = threading.Lock()  # guards roots, mounts and the cache
         self._roots: dict[bytes, Root] = {}
         self._index = RootIndex({}, {})  # the same roots, found by identity and kernel name
-        self._mounts: dict[tuple[int, int], int] = {}  # fsid -> a descriptor on that file system
+        # fsid -> mount id -> a descriptor on that mount. A handle opened through a mount is
+        # named by that mount's path, and roots on one file system may be reached through
+        # different (bind) mounts: each mount a root is on gets its own descriptor.
+        self._mounts: dict[tuple[int, int], dict[int, int]] = {}
         self._marked: dict[int, tuple[int, int]] = {}  # st_dev -> fsid, marked once each
         self._cache: dict[tuple[tuple[int, int], int, bytes], tuple[Root, bytes] | None] = {}
         self._overflowed = False
@@ -126,7 +129,10 @@ class FanotifySource:
                     fsid = fa.fsid_of(fd)
                     fa.mark_filesystem(self.fd, fd, EVENT_MASK)
                     self._marked[st.st_dev] = fsid
-                    self._mounts[fsid] = os.dup(fd)
+                mounts = self._mounts.setdefault(self._marked[st.st_dev], {})
+                mount_id = _mount_id(fd)
+                if mount_id not in mounts:
+                    mounts[mount_id] = os.dup(fd)
                 old = self._roots.pop(root, None)
                 if old is not None:
                     self._index.remove(old)
@@ -208,7 +214,8 @@ class FanotifySource:
         if self._closed or self._thread.is_alive():
             return
         self._closed = True
-        fds = [self.fd, self._pipe_r, self._pipe_w, *self._mounts.values()]
+        fds = [self.fd, self._pipe_r, self._pipe_w]
+        fds += [fd for mounts in self._mounts.values() for fd in mounts.values()]
         fds += [r.fd for r in self._roots.values()]
         for fd in fds:
             if fd >= 0:
@@ -284,24 +291,23 @@ class FanotifySource:
         covered at once. The name read here only decides whether to ask."""
         with self._lock:
             patterns = self._patterns
-            mount = self._mounts.get(event.fsid)
-        if not patterns or mount is None:
+            mounts = list(self._mounts.get(event.fsid, {}).values())
+        if not patterns:
             return
-        try:
-            fd = fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
-        except OSError as exc:
-            if exc.errno in (errno.ESTALE, errno.ENOENT):
+        for mount in mounts:
+            fd = self._open_handle(mount, event)
+            if fd is None:
                 return  # gone already
-            raise
-        try:
-            parent = os.readlink(b"/proc/self/fd/%d" % fd)
-        finally:
-            os.close(fd)
-        parts = (parent.rstrip(b"/") + b"/" + event.name).split(b"/")
-        if any(matches(parts, p) for p in patterns):
-            with self._lock:
-                self._root_hint = True
-            self._wake.set()
+            try:
+                parent = os.readlink(b"/proc/self/fd/%d" % fd)
+            finally:
+                os.close(fd)
+            parts = (parent.rstrip(b"/") + b"/" + event.name).split(b"/")
+            if any(matches(parts, p) for p in patterns):
+                with self._lock:
+                    self._root_hint = True
+                self._wake.set()
+                return
 
     def _writer(self, pid: int) -> Writer | None:
         if pid <= 0 or pid == os.getpid():
@@ -315,25 +321,43 @@ class FanotifySource:
             if key in self._cache:
                 hit = self._cache[key]
                 return hit[1] if hit is not None else None
-            mount = self._mounts.get(event.fsid)
+            mounts = list(self._mounts.get(event.fsid, {}).values())
             index = self._index
-        if mount is None:
-            return None
-        try:
-            fd = fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
-        except OSError as exc:
-            if exc.errno in (errno.ESTALE, errno.ENOENT):
+        found = None
+        for mount in mounts:  # usually one; more where roots are reached through bind mounts
+            fd = self._open_handle(mount, event)
+            if fd is None:
                 return None  # the directory is gone; its parent's event says so
-            raise
-        try:
-            found = locate(fd, index)
-        finally:
-            os.close(fd)
+            try:
+                found = locate(fd, index)
+            finally:
+                os.close(fd)
+            if found is not None:
+                break
         with self._lock:
             if len(self._cache) >= MAX_CACHED:
                 self._cache.clear()
             self._cache[key] = found
         return found[1] if found is not None else None
+
+    @staticmethod
+    def _open_handle(mount: int, event: fa.Event) -> int | None:
+        """The event's directory opened (O_PATH) through ``mount``; None when it is gone."""
+        try:
+            return fa.open_by_handle(mount, event.handle_type, event.handle, HANDLE_FLAGS)
+        except OSError as exc:
+            if exc.errno in (errno.ESTALE, errno.ENOENT):
+                return None
+            raise
+
+
+def _mount_id(fd: int) -> int:
+    """The id of the mount ``fd`` was opened through (``mnt_id`` in its fdinfo)."""
+    with open(f"/proc/self/fdinfo/{fd}", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"mnt_id:"):
+                return int(line.split()[1])
+    raise OSError(errno.ENOTSUP, "no mnt_id in fdinfo")
 
 
 __all__ = ["EVENT_MASK", "FanotifySource"]

@@ -8,6 +8,7 @@ process may not use fanotify.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -376,3 +377,54 @@ def test_root_in_finds_the_outermost_root_by_prefixes_not_by_a_search_of_every_r
     assert root_in(b"/home/a/public_htmlx/y.php", roots) is None  # a name that only starts alike
     assert root_in(b"/srv/x/" + b"d/" * 2000 + b"f", roots) == b"/srv/x"
     assert root_in(b"/elsewhere", roots) is None
+
+
+BIND_MOUNT_SCENARIO = r"""
+import json, os, subprocess, sys, time
+from fim.daemon.coalescer import Coalescer
+from fim.daemon.fanotify_source import FanotifySource
+base = os.fsencode(sys.argv[1])
+for d in (b"/a/x", b"/data/www/b/x", b"/www"):
+    os.makedirs(base + d)
+subprocess.run(["mount", "--bind", base + b"/data/www", base + b"/www"], check=True)
+coalescer = Coalescer(settle=0.0, max_delay=0.0)
+source = FanotifySource(coalescer)
+added = [source.add_root(base + r) for r in (b"/a", b"/www/b")]
+source.start()
+time.sleep(0.2)
+for f in (b"/a/x/one.php", b"/www/b/x/two.php"):
+    with open(base + f, "wb") as fh:
+        fh.write(b"<?php")
+time.sleep(0.5)
+due = [p.decode() for p in coalescer.pop_due()]
+source.stop()
+print(json.dumps({"added": added, "due": due}))
+"""
+
+
+def test_root_reached_through_a_bind_mount_of_a_marked_file_system_gets_its_events(needs_fanotify, tmp_path):
+    """Hosting servers bind-mount customer trees (vhosts, CageFS); a handle opened through the
+    first root's mount is named by that mount's path, so a root on another mount of the same
+    file system needs a descriptor of its own mount to be recognised."""
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a private mount namespace here")
+    result = subprocess.run(
+        [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            sys.executable,
+            "-c",
+            BIND_MOUNT_SCENARIO,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["added"] == [None, None]
+    assert sorted(out["due"]) == [f"{tmp_path}/a/x/one.php", f"{tmp_path}/www/b/x/two.php"]
