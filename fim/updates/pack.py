@@ -22,6 +22,7 @@ import json
 import re
 import tarfile
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,9 @@ MAX_MEMBER_SIZE = 64 << 20
 MAX_TOTAL_SIZE = 256 << 20
 MAX_MANIFEST = 4 << 20
 _MEMBER = re.compile(
-    r"^(rules/[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.yara?|hashes/(bad|good)/[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.txt)$"
+    r"^(rules/[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.yara?|hashes/(bad|good)/[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.txt)$"
 )
+_EXTENDED = (b"x", b"g", b"X", b"L", b"K")  # pax, pax global, Solaris, GNU long name and link
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -118,7 +120,9 @@ def build(files: Mapping[str, bytes], key: Ed25519PrivateKey, *, name: str, vers
     ).encode()
     signature = key.sign(SIGNED_PREFIX + manifest)
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    # Plain ustar: the reader refuses extended headers (see _plain_tar), and member names
+    # are short ASCII anyway.
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
         for member, data in [(MANIFEST, manifest), (SIGNATURE, signature), *files.items()]:
             info = tarfile.TarInfo(member)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
@@ -157,8 +161,9 @@ def read(data: bytes, key: Ed25519PublicKey) -> Pack:
 def _members(data: bytes) -> dict[str, bytes]:
     members: dict[str, bytes] = {}
     total = 0
+    raw = _plain_tar(_gunzip(data))
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
             for count, info in enumerate(tar, 1):
                 if count > MAX_MEMBERS:
                     raise PackError(f"more than {MAX_MEMBERS} members")
@@ -183,6 +188,41 @@ def _members(data: bytes) -> dict[str, bytes]:
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # gzip and tar damage
         raise PackError(f"not a valid pack (damaged or truncated): {exc}") from None
     return members
+
+
+def _gunzip(data: bytes) -> bytes:
+    """The tar inside, refused once it passes what a pack may hold: the signature is checked
+    after the tar is read, so a small download must not be able to inflate without bound."""
+    limit = MAX_TOTAL_SIZE + (MAX_MEMBERS + 2) * 1024  # contents, plus a header and padding each
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        raw = inflater.decompress(data, limit)
+    except zlib.error as exc:
+        raise PackError(f"not a valid pack (damaged or truncated): {exc}") from None
+    if inflater.unconsumed_tail:
+        raise PackError(f"not a valid pack: it unpacks to more than {limit} bytes")
+    if not inflater.eof:
+        raise PackError("not a valid pack (damaged or truncated): the compressed stream ends early")
+    return raw
+
+
+def _plain_tar(raw: bytes) -> bytes:
+    """``raw`` if no header in it is an extended one. ``tarfile`` reads a
+    pax or GNU long-name header whole into memory, whatever its size, before any limit of ours
+    applies: such headers are refused here, from the headers alone."""
+    offset = 0
+    while offset + 512 <= len(raw):
+        header = raw[offset : offset + 512]
+        if header == bytes(512):
+            return raw  # the end-of-archive marker
+        if header[156:157] in _EXTENDED:
+            raise PackError("not a valid pack: extended tar headers (pax, GNU long names) are refused")
+        try:
+            size = int(header[124:136].rstrip(b"\0 ").decode("ascii") or "0", 8)
+        except ValueError:
+            raise PackError("not a valid pack: a tar header has a bad size") from None
+        offset += 512 + -(-size // 512) * 512
+    raise PackError("not a valid pack (damaged or truncated): no end-of-archive marker")
 
 
 def _manifest(raw: bytes) -> dict:

@@ -119,3 +119,25 @@ def test_cli_build_refuses_symlinks_and_stray_files(tmp_path, fim, publisher):
     (src / "notes.md").write_text("hi")
     run = fim("pack", "build", src, "--key", publisher.key_file, "-o", tmp_path / "p.fimpack")
     assert run.code == 2 and "notes.md: not a pack member" in run.err.decode()
+
+
+def test_pax_header_is_refused_before_tarfile_reads_it_whole(publisher):
+    """tarfile reads a pax header into memory whatever its size, before the signature is
+    checked: a small download could take gigabytes. Extended headers are refused from the
+    raw headers."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        info = _member("rules/x.yar")
+        info.pax_headers = {"comment": "A" * 100_000}
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(pack.PackError, match="extended tar headers"):
+        pack.read(data.getvalue(), keys.load_public(publisher.pub_file))
+
+
+def test_pack_that_inflates_past_the_total_limit_is_refused(publisher, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(pack, "MAX_TOTAL_SIZE", 1 << 20)
+    bomb = gzip.compress(bytes(8 << 20))  # 8 MiB of zeros, a few KiB compressed
+    with pytest.raises(pack.PackError, match="unpacks to more than"):
+        pack.read(bomb, keys.load_public(publisher.pub_file))
