@@ -96,3 +96,36 @@ def test_coalescer_counts_events_merged_and_overflows_and_tells_first_event_time
     c.add(b"/d")
     c.add(b"/e")  # a third path waiting: over max_pending
     assert c.overflows == 1 and len(c) == 0
+
+
+def test_idle_connections_to_the_endpoint_start_no_threads_and_do_not_block_a_scrape(monkeypatch):
+    """Any local user can connect to a loopback port: connections that never finish their
+    request must not start a thread each (the daemon's task limit is shared with its inspection
+    workers), and each is cut off after the connection timeout, so the scrape gets through."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from fim.metrics import server as server_mod
+    from fim.metrics.config import ListenAddress
+
+    monkeypatch.setattr(server_mod, "CONNECTION_TIMEOUT", 0.2)
+    registry = CollectorRegistry()
+    Gauge("fim_test_up", "a gauge to find", registry=registry).set(1)
+    srv = server_mod.MetricsServer(ListenAddress("127.0.0.1", 0), registry)
+    try:
+        before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(20)]
+        for conn in idle:
+            conn.send(b"GET /metrics HTTP/1.1\r\n")  # and never the blank line that ends it
+        time.sleep(0.2)
+        assert threading.active_count() == before
+        with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/metrics", timeout=60) as resp:
+            assert b"fim_test_up 1.0" in resp.read()
+        for conn in idle:
+            conn.close()
+    finally:
+        srv.stop()
