@@ -124,7 +124,10 @@ class DaemonWalks:
         if not self._jobs:
             return False
         job = self._jobs[0]
-        if self._submit_slice(job.iterator, WALK_SLICE, job.report, job.scan_id) >= WALK_SLICE:
+        if (
+            self._submit_slice(job.iterator, WALK_SLICE, job.report, job.scan_id, None, job.walker.unlisted)
+            >= WALK_SLICE
+        ):
             return True
         self._finish_walk(self._jobs.popleft())
         return True
@@ -136,14 +139,25 @@ class DaemonWalks:
         report: ScanReport,
         scan_id: int,
         writer: Writer | None = None,
+        unlisted: list[bytes] | None = None,
     ) -> int:
         """Submit up to ``count`` candidates of a walk, their baseline rows looked up together; how
-        many. ``writer``: who the event that started this walk named (fanotify), if anyone."""
+        many. ``writer``: who the event that started this walk named (fanotify), if anyone;
+        ``unlisted``: the walk's list of paths its deletion sweep must leave alone."""
         chunk = list(itertools.islice(iterator, count))
         for cand in chunk:
             self._note_links(cand)
         if chunk:
-            self.scanner.submit_many(chunk, report, scan_id, writer=writer)
+            try:
+                self.scanner.submit_many(chunk, report, scan_id, writer=writer)
+            except BaseException:
+                # The walk has moved past these (and they are released): not lost, looked at
+                # again from their roots once the store is back, and never swept as deleted.
+                for cand in chunk:
+                    self.coalescer.add(cand.path, writer=writer)
+                if unlisted is not None:
+                    unlisted.extend(cand.path for cand in chunk)
+                raise
         return len(chunk)
 
     def _start_walk(self, kind: str, roots: list[bytes]) -> None:

@@ -287,3 +287,40 @@ def test_rescan_of_a_directory_beyond_path_max_walks_it_through_descriptors(tmp_
     assert [c.path for c in found] == [shell] and problems == []
     for cand in found:
         cand.release()
+
+
+def test_a_walk_slice_whose_baseline_lookup_fails_is_looked_at_again_and_not_swept_as_deleted(tmp_path):
+    """A locked or full database fails the lookup of a whole slice of a walk: the walk has
+    moved past those files, so they go back to the due queue (walked again from their root
+    once the store is back) and onto the list the deletion sweep leaves alone."""
+    import itertools
+
+    from fim.core.errors import StoreError
+    from fim.daemon.coalescer import Coalescer
+    from fim.daemon.walks import DaemonWalks
+    from fim.detect.walk import Excludes, Walker
+
+    root = tmp_path / "root"
+    root.mkdir()
+    for n in range(5):
+        (root / f"f{n}.php").write_bytes(b"<?php")
+
+    class LockedScanner:
+        def submit_many(self, chunk, report, scan_id, *, writer=None):
+            for cand in chunk:
+                cand.release()
+            raise StoreError("database is locked")
+
+    class Walks(DaemonWalks):
+        def __init__(self):
+            self.scanner, self.coalescer, self._hardlinks = LockedScanner(), Coalescer(settle=0.0), set()
+
+    walks = Walks()
+    walker = Walker(excludes=Excludes([]), one_file_system=False, on_problem=lambda p: None)
+    candidates = walker.walk(bytes(root))
+    unlisted: list[bytes] = []
+    with pytest.raises(StoreError):
+        walks._submit_slice(itertools.islice(candidates, 3), 3, None, 1, None, unlisted)
+    assert len(unlisted) == 3
+    assert sorted(walks.coalescer.pop_due()) == sorted(unlisted)
+    assert all(p.startswith(bytes(root) + b"/f") for p in unlisted)
