@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pwd
 import time
+from collections.abc import Callable
 
 from fim.core.model import Writer
 
@@ -19,8 +20,11 @@ CACHE_SECONDS = 1.0  # one /proc read per writer and second, whatever the burst
 MAX_CACHED = 4096
 
 
-def read_writer(pid: int, proc: str = "/proc") -> Writer:
-    """The writer with ``pid`` as ``/proc`` describes it now; fields it cannot tell are None."""
+def read_writer(
+    pid: int, proc: str = "/proc", user_name: Callable[[int | None], str | None] | None = None
+) -> Writer:
+    """The writer with ``pid`` as ``/proc`` describes it now; fields it cannot tell are None.
+    ``user_name`` turns the uid into a name (default: a passwd lookup each time)."""
     uid = comm = exe = None
     try:
         with open(f"{proc}/{pid}/status", "rb") as fh:
@@ -39,7 +43,7 @@ def read_writer(pid: int, proc: str = "/proc") -> Writer:
         exe = os.readlink(f"{proc}/{pid}/exe".encode())
     except OSError:
         pass  # a kernel thread, or gone meanwhile
-    return Writer(pid, uid, _user(uid), comm, exe)
+    return Writer(pid, uid, (user_name or _user)(uid), comm, exe)
 
 
 def _user(uid: int | None) -> str | None:
@@ -57,14 +61,23 @@ class WriterCache:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._cache: dict[int, tuple[float, Writer]] = {}
+        # uid -> name: the passwd lookup may go to LDAP/sssd, and the reader thread waits on it.
+        # A burst from many short-lived processes of one customer costs one lookup.
+        self._users: dict[int | None, str | None] = {}
 
     def get(self, pid: int) -> Writer:
         now = self._clock()
         hit = self._cache.get(pid)
         if hit is not None and now - hit[0] < CACHE_SECONDS:
             return hit[1]
-        writer = read_writer(pid)
+        writer = read_writer(pid, user_name=self._user)
         if len(self._cache) >= MAX_CACHED:
             self._cache.clear()
+            self._users.clear()  # a renamed account is seen again, now and then
         self._cache[pid] = (now, writer)
         return writer
+
+    def _user(self, uid: int | None) -> str | None:
+        if uid not in self._users:
+            self._users[uid] = _user(uid)
+        return self._users[uid]

@@ -428,3 +428,23 @@ def test_root_reached_through_a_bind_mount_of_a_marked_file_system_gets_its_even
     out = json.loads(result.stdout)
     assert out["added"] == [None, None]
     assert sorted(out["due"]) == [f"{tmp_path}/a/x/one.php", f"{tmp_path}/www/b/x/two.php"]
+
+
+def test_writers_of_one_uid_cost_one_passwd_lookup(monkeypatch):
+    """The passwd lookup may go to LDAP or sssd while the reader thread waits: many processes
+    of one customer (php-fpm workers, a burst of short-lived ones) look the name up once."""
+    from fim.detect import writers
+
+    looked_up: list[int | None] = []
+    real = writers._user
+    monkeypatch.setattr(writers, "_user", lambda uid: looked_up.append(uid) or real(uid))
+    children = [subprocess.Popen(["sleep", "30"]) for _ in range(3)]
+    try:
+        cache = WriterCache()
+        found = [cache.get(child.pid) for child in children]
+    finally:
+        for child in children:
+            child.kill()
+    assert [w.pid for w in found] == [c.pid for c in children]
+    assert {w.uid for w in found} == {os.geteuid()}
+    assert looked_up == [os.geteuid()]
