@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from fim.core.errors import FimError
+from fim.core.paths import display
 from fim.core.version import __version__
 
 MAX_REDIRECTS = 3
@@ -62,20 +63,21 @@ def fetch(
                 conn.request("GET", target, headers=headers)
                 resp = conn.getresponse()
             except ssl.SSLCertVerificationError as exc:
-                raise FetchError(f"{url}: TLS certificate not trusted: {exc.verify_message}") from None
+                why = display(str(exc.verify_message))
+                raise FetchError(f"{url}: TLS certificate not trusted: {why}") from None
             except (OSError, http.client.HTTPException) as exc:
                 raise FetchError(f"{url}: request failed: {_why(exc)}") from None
             if resp.status in _REDIRECTS:
                 location = resp.getheader("Location") or ""
                 nxt = urljoin(current, location)
                 if _origin(nxt) != origin:
-                    raise FetchError(f"{url}: redirect to another host refused ({_origin(nxt)})")
+                    raise FetchError(f"{url}: redirect to another host refused ({display(_origin(nxt))})")
                 current = nxt
                 continue
             if resp.status == 304:
                 return Fetched(None, etag, last_modified)
             if resp.status != 200:
-                raise FetchError(f"{url}: HTTP {resp.status} {resp.reason}")
+                raise FetchError(f"{url}: HTTP {resp.status} {display(resp.reason or '')[:200]}")
             body = _read_body(url, resp, max_size, deadline)
             etag_got, modified_got = resp.getheader("ETag"), resp.getheader("Last-Modified")
             return Fetched(body, _validator(etag_got), _validator(modified_got))
@@ -136,4 +138,4 @@ def _validator(value: str | None) -> str:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
-    return str(exc) or type(exc).__name__
+    return display(str(exc))[:300] or type(exc).__name__  # may quote what the server sent

@@ -107,6 +107,7 @@ class Route:
     body: bytes = b""
     status: int = 200
     location: str = ""  # for redirects
+    reason: str = ""  # the status line's reason phrase, when not the standard one
     truncate_to: int | None = None  # send Content-Length of the whole body, then only this much
     no_length: bool = False  # no Content-Length: the body ends when the connection closes
     etag: str = ""
@@ -150,7 +151,7 @@ def _handler(server: PackServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self._answer(headers, route.status, b"", {"Location": route.location})
                 return
             if route.status != 200:
-                self._answer(headers, route.status, b"failing\n", {})
+                self._answer(headers, route.status, b"failing\n", {}, reason=route.reason or None)
                 return
             validators = {"ETag": route.etag, "Last-Modified": route.last_modified}
             if self.headers.get("If-None-Match") == route.etag:
@@ -174,8 +175,10 @@ def _handler(server: PackServer) -> type[http.server.BaseHTTPRequestHandler]:
             self.close_connection = True
             server.seen.append(Seen(self.path, headers, 200, sent))
 
-        def _answer(self, headers: dict, status: int, body: bytes, extra: dict, length: bool = True) -> None:
-            self.send_response(status)
+        def _answer(
+            self, headers: dict, status: int, body: bytes, extra: dict, length: bool = True, reason=None
+        ) -> None:
+            self.send_response(status, reason)
             for k, v in extra.items():
                 self.send_header(k, v)
             if length:

@@ -165,6 +165,17 @@ def test_redirect_to_another_host_is_refused(setup, pack_server, publisher, fim)
     assert [s.path for s in pack_server.seen].count("/other") == 0
 
 
+def test_what_the_server_says_is_shown_escaped(setup, pack_server, fim):
+    """The reason phrase is the server's text: it reaches the terminal, status and alerts."""
+    serve(pack_server, b"", status=503, reason="\x1b[2J\x1b]8;;https://evil/\x07click\x9b")
+    run = fim("rules", "update", "--config", setup)
+    assert run.code == 2
+    err = run.err.decode()
+    assert "\x1b" not in err and "\x9b" not in err and "\x07" not in err
+    assert "HTTP 503 \\x1b[2J" in err, err
+    assert installed_version(fim, setup) == 10
+
+
 def test_redirect_on_the_same_host_is_followed(setup, pack_server, publisher, fim):
     pack_server.routes["/v15.fimpack"] = Route(publisher.make(15))
     serve(pack_server, b"", status=302, location="/v15.fimpack")
