@@ -10,10 +10,12 @@ and :class:`fim.daemon.watch.Watches` talk to them only through :class:`EventSou
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from fim.daemon.coalescer import Coalescer
+from fim.detect import roots as roots_mod
 
 EVENT_SOURCES = ("auto", "fanotify", "inotify")
 
@@ -96,3 +98,34 @@ class EventSource(Protocol):
 
 
 SourceFactory = Callable[[Coalescer, Callable[[bytes], int]], EventSource]
+
+
+class ReaderThread:
+    """The reader-thread half both sources share: started only if the kernel object could be
+    made (``error`` is None), and seen alive or stopping by the daemon's supervision."""
+
+    error: BaseException | None
+    _thread: threading.Thread
+    _stopping: bool
+
+    def start(self) -> None:
+        if self.error is None:
+            self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+
+def open_root_or_why(open_root: Callable[[bytes], int], root: bytes) -> int | str:
+    """``root`` opened by the daemon's validating opener, or why it could not be."""
+    try:
+        return open_root(root)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    except roots_mod.RootError as exc:
+        return str(exc)

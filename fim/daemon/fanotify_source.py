@@ -29,8 +29,8 @@ from collections.abc import Callable
 from fim.core.model import Writer
 from fim.daemon import fanotify_abi as fa
 from fim.daemon.coalescer import Coalescer
+from fim.daemon.events import ReaderThread, open_root_or_why
 from fim.daemon.fanotify_places import DIR_FLAGS, Root, RootIndex, locate, matches
-from fim.detect import roots as roots_mod
 from fim.detect.writers import WriterCache
 
 READ_SIZE = 256 * 1024
@@ -53,7 +53,7 @@ _MOVED = fa.FAN_MOVED_FROM | fa.FAN_MOVED_TO
 _FILE_SETTLE = _DIR_CHANGE | fa.FAN_CLOSE_WRITE | fa.FAN_ATTRIB
 
 
-class FanotifySource:
+class FanotifySource(ReaderThread):
     """The fanotify event source (see the module docstring); satisfies
     :class:`fim.daemon.events.EventSource`."""
 
@@ -100,27 +100,12 @@ class FanotifySource:
 
     # -- the daemon's side ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        if self.error is None:
-            self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     def add_root(self, root: bytes) -> str | None:
         if self.fd < 0 or self._closed:
             return f"event reader not running ({self.describe_error()})"
-        try:
-            fd = self._open_root(root)
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        except roots_mod.RootError as exc:
-            return str(exc)
+        fd = open_root_or_why(self._open_root, root)
+        if isinstance(fd, str):
+            return fd
         try:
             st = os.fstat(fd)
             kernel_name = os.readlink(b"/proc/self/fd/%d" % fd)

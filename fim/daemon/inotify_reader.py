@@ -22,13 +22,13 @@ from collections.abc import Callable
 from watchdog.observers.inotify_c import InotifyFD, inotify_init
 
 from fim.daemon.coalescer import Coalescer
-from fim.daemon.events import ReaderStopped
+from fim.daemon.events import ReaderStopped, ReaderThread
 from fim.daemon.watch_tree import DIR_FLAGS, WatchTree, watch_failure_reason
 
 READ_SIZE = 256 * 1024
 
 
-class InotifyReader(WatchTree):
+class InotifyReader(WatchTree, ReaderThread):
     """One inotify instance and the one thread that reads it, for every root.
 
     Only the reader thread touches the watch map: the daemon's thread asks it to add or drop a
@@ -71,18 +71,6 @@ class InotifyReader(WatchTree):
         self._thread = threading.Thread(target=self._run, name="fim-inotify", daemon=True)
 
     # -- the daemon's side ---------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self.error is None:
-            self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
 
     def add_root(self, root: bytes) -> str | None:
         """Watch ``root`` and every directory below it; None when done, else why not."""

@@ -25,6 +25,7 @@ from watchdog.observers.inotify_c import InotifyConstants, inotify_add_watch, in
 
 from fim.daemon.coalescer import Coalescer
 from fim.daemon.coverage import inode_key
+from fim.daemon.events import open_root_or_why
 from fim.detect import roots as roots_mod
 
 _FS_ENCODING = sys.getfilesystemencoding()
@@ -141,12 +142,9 @@ class WatchTree:
     def _add_root(self, root: bytes) -> str | None:
         if root in self._roots:
             return None
-        try:
-            fd = self._open_root(root)
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        except roots_mod.RootError as exc:
-            return str(exc)
+        fd = open_root_or_why(self._open_root, root)
+        if isinstance(fd, str):
+            return fd
         try:
             key = _key(os.fstat(fd))
             wd = self._add_watch(fd)
