@@ -8,6 +8,7 @@ set explicitly rather than left to the umask of whoever started fim by hand.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -33,18 +34,28 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` atomically with ``data`` in a file only its owner can read (0600)."""
     target = Path(path)
     private_dir(target.parent)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    replace_file(target, data, FILE_MODE)
+
+
+def replace_file(target: Path, data: bytes, mode: int, *, sync: bool = False) -> None:
+    """Replace ``target`` atomically with ``data`` in a file of exactly ``mode``. The temporary
+    file beside it is created exclusively under a fresh name, never through a symlink, and is
+    removed when anything fails (a full disk must not keep a half-written copy); ``sync``
+    flushes it to disk before the rename."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     try:
-        os.fchmod(fd, FILE_MODE)
+        os.fchmod(fd, mode)  # exactly, whatever the umask
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
         os.close(fd)
         fd = -1
         os.replace(tmp, target)
     except BaseException:
         if fd >= 0:
             os.close(fd)
-        tmp.unlink(missing_ok=True)  # a full disk must not keep a half-written copy
+        tmp.unlink(missing_ok=True)
         raise

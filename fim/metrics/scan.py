@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from fim.core.errors import UsageError
 from fim.core.model import ScanReport
+from fim.core.statefiles import replace_file
 from fim.metrics.labels import FamilyLabels, severity
 
 # (metric, ScanStats field, help)
@@ -86,26 +87,8 @@ class ScanCollector(Collector):
 
 def write_textfile(path: str | os.PathLike[str], registry: CollectorRegistry) -> None:
     """Replace ``path`` atomically with the exposition of ``registry`` (mode 0644: the exporter
-    reading it runs as another user). The temporary file is created exclusively, never through
-    a symlink, and is removed when anything fails."""
-    target = Path(path)
-    data = generate_latest(registry)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        os.fchmod(fd, 0o644)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.rename(tmp, target)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
+    reading it runs as another user), flushed to disk first."""
+    replace_file(Path(path), generate_latest(registry), 0o644, sync=True)
 
 
 def check_path(path: str | os.PathLike[str]) -> None:
