@@ -14,7 +14,7 @@ from fim.detect import rules
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_carries_every_bundled_rule_file(tmp_path):
+def test_wheel_carries_every_bundled_rule_file_and_report_template(tmp_path):
     r = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
          str(REPO)],
@@ -26,6 +26,9 @@ def test_wheel_carries_every_bundled_rule_file(tmp_path):
     shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("fim/bundled_rules/")}
     assert shipped == {p.name for p in (REPO / "rules").glob("*.yar")}
     assert "fim/cli/main.py" in names
+    templates = {n for n in names if n.startswith("fim/report/templates/")}
+    assert templates == {f"fim/report/templates/{p.name}" for p in (REPO / "fim/report/templates").iterdir()}
+    assert "fim/report/templates/report.html.j2" in templates
 
 
 def test_unchanged_rules_load_from_cache_without_compiling(tmp_path, monkeypatch):
