@@ -48,6 +48,8 @@ TRIGGERING = [
     b"$k = 'SYSTEM' ^ '      ';\n",  # 'system'
     b"$l = sprintf('%c%c%c', 101, 118, 97);\n",
     b"$m = str_rot13('riny');\n",
+    # Escapes of letters and line breaks taking turns: an escaped run, no "escapes" gate.
+    b'$n = "' + b"".join(b"\\x%02x\\x0a" % c for c in PAYLOAD[:20]) + b'";\n',
     b"// eval($_POST['x']); a comment\n",
     b"# another comment\n",
     b"/* block */\n",
@@ -86,7 +88,7 @@ def test_nothing_to_unpack_only_when_one_round_derives_nothing(data):
         assert unpack._derive(data, _Budget(1 << 20, None), gates) == []
 
 
-@pytest.mark.parametrize("piece", TRIGGERING[:12])
+@pytest.mark.parametrize("piece", TRIGGERING[:13])
 def test_every_decoder_and_rewrite_still_yields_its_layer_in_plain_code(piece):
     data = b"<?php\n" + b"$v1 = 4611686018427387904;\n" * 50 + piece + b"$v2 = 7;\n" * 50
     gates = unpack_triggers.triggers(data)
