@@ -41,7 +41,14 @@ import hashlib
 from collections import deque
 
 from fim.detect.php_comments import strip_php_comments
-from fim.detect.unpack_decoders import _binary, _decode_calls, _escaped_runs, _long_blobs, decoder_words
+from fim.detect.unpack_decoders import (
+    _binary,
+    _decode_calls,
+    _escaped_runs,
+    _long_blobs,
+    decoder_words,
+    has_long_run,
+)
 from fim.detect.unpack_normalise import normalise
 from fim.detect.unpack_text import (
     MAX_DEPTH,
@@ -53,7 +60,7 @@ from fim.detect.unpack_text import (
     Layer,
     _Budget,
 )
-from fim.detect.unpack_triggers import triggers
+from fim.detect.unpack_triggers import REWRITE_GATES, triggers
 
 
 def unpack(
@@ -75,6 +82,8 @@ def unpack(
     the caller already has them (the rule engine finds them in the same pass as the findings:
     :data:`TRIGGER_SOURCE`); derived layers get theirs here. Never raises on bad input.
     """
+    if not code_view and gates is not None and nothing_to_unpack(data, gates):
+        return []  # the common case, plain code: none of the machinery below is built
     if max_output is None:
         max_output = min(max(OUTPUT_FACTOR * len(data), OUTPUT_FLOOR), MAX_OUTPUT)
     budget = _Budget(max_output, deadline, max_layers)
@@ -112,6 +121,14 @@ def unpack(
             if budget.exhausted():
                 break
     return out
+
+
+def nothing_to_unpack(data: bytes, gates: frozenset[str]) -> bool:
+    """True when :func:`_derive` is sure to find nothing in ``data``, whose :func:`triggers`
+    are ``gates``: no decoder or rewrite can apply (the decoding calls, escaped runs and the
+    normalised view each need their gate) and no run is long enough to be a base64 or hex
+    blob (the one thing looked for without a gate). Costs a translate and a find."""
+    return gates.isdisjoint(REWRITE_GATES) and not has_long_run(data)
 
 
 def _digest(data: bytes) -> bytes:

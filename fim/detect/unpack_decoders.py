@@ -178,6 +178,12 @@ def _runs(mapped: bytes, min_len: int) -> list[tuple[int, int]]:
     return spans
 
 
+def has_long_run(data: bytes) -> bool:
+    """Whether ``data`` holds a run :func:`_long_blobs` would look at (a cheaper superset:
+    runs it drops after stripping are counted too)."""
+    return data.translate(_B64_TABLE).find(b"A" * MIN_BLOB) >= 0
+
+
 def _long_blobs(data: bytes, budget: _Budget) -> list[tuple[tuple[str, ...], bytes]]:
     """Long base64 or hex runs anywhere (a literal, a heredoc, a comment read back by the
     code...), kept when they decode to text or to compressed data that inflates to text."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 import yara
 
@@ -75,6 +75,9 @@ rule unpack_triggers {
 _ALL_GATES = frozenset(
     {"decode", "chr", "sprintf", "escapes", "escrun", "xor", "implode", "str_replace", "concat"}
 )
+# Every gate that lets a decoder or a rewrite run: a file with none of them (only ``marker``)
+# has nothing to unpack but long base64/hex runs (``fim.detect.unpack.nothing_to_unpack``).
+REWRITE_GATES = _ALL_GATES
 
 
 @cache
@@ -104,6 +107,12 @@ def triggers(data: bytes, deadline: float | None = None) -> frozenset[str]:
 
 def gates_of(identifiers: Iterable[str]) -> frozenset[str]:
     """The gates named by the string identifiers (``$decode_1``) of a trigger rule's match:
-    each identifier without its ``$``, and its family without the number (``decode``)."""
+    each identifier without its ``$``, and its family without the number (``decode``).
+    Files share a few combinations (most only ``$marker_1``): each is worked out once."""
+    return _gates_of(frozenset(identifiers))
+
+
+@lru_cache(maxsize=4096)
+def _gates_of(identifiers: frozenset[str]) -> frozenset[str]:
     ids = {i[1:] for i in identifiers}
     return frozenset(ids | {i.rsplit("_", 1)[0] if i[-1].isdigit() else i for i in ids})
