@@ -10,7 +10,11 @@ and :class:`fim.daemon.watch.Watches` talk to them only through :class:`EventSou
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
@@ -102,11 +106,46 @@ SourceFactory = Callable[[Coalescer, Callable[[bytes], int]], EventSource]
 
 class ReaderThread:
     """The reader-thread half both sources share: started only if the kernel object could be
-    made (``error`` is None), and seen alive or stopping by the daemon's supervision."""
+    made (``error`` is None), and seen alive or stopping by the daemon's supervision. The
+    thread waits on the kernel's descriptor ``fd`` and a wake-up pipe; a source says what to do
+    with a batch of kernel events (:meth:`_read_batch`) and on every wake-up (:meth:`_woken`)."""
 
+    fd: int
     error: BaseException | None
+    error_trace: str
     _thread: threading.Thread
     _stopping: bool
+    _pipe_r: int
+    _wake: threading.Event
+
+    def _run(self) -> None:
+        try:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            poller.register(self._pipe_r, select.POLLIN)
+            while not self._stopping:
+                ready = {fd for fd, _ in poller.poll()}
+                if self._pipe_r in ready:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._pipe_r, 4096)
+                self._woken()
+                if self.fd in ready and not self._stopping:
+                    self._read_batch()
+        except BaseException as exc:  # kept for the daemon, which restarts the reader
+            self.error = exc
+            self.error_trace = traceback.format_exc()
+        finally:
+            self._wake.set()  # the daemon looks at once, whether we stopped or died
+            self._ended()
+
+    def _read_batch(self) -> None:
+        raise NotImplementedError
+
+    def _woken(self) -> None:
+        """Each round of the loop, before kernel events are read."""
+
+    def _ended(self) -> None:
+        """Once the loop has ended, for whatever reason."""
 
     def start(self) -> None:
         if self.error is None:

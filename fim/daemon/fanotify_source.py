@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import select
 import threading
-import traceback
 from collections import deque
 from collections.abc import Callable
 
@@ -208,24 +206,6 @@ class FanotifySource(ReaderThread):
                     os.close(fd)
 
     # -- the reader thread ---------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            poller = select.poll()
-            poller.register(self.fd, select.POLLIN)
-            poller.register(self._pipe_r, select.POLLIN)
-            while not self._stopping:
-                ready = {fd for fd, _ in poller.poll()}
-                if self._pipe_r in ready:
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(self._pipe_r, 4096)
-                if self.fd in ready and not self._stopping:
-                    self._read_batch()
-        except BaseException as exc:  # kept for the daemon, which restarts the reader
-            self.error = exc
-            self.error_trace = traceback.format_exc()
-        finally:
-            self._wake.set()
 
     def _read_batch(self) -> None:
         try:

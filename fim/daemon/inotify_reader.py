@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import select
 import threading
-import traceback
 from collections import deque
 from collections.abc import Callable
 
@@ -147,33 +145,22 @@ class InotifyReader(WatchTree, ReaderThread):
 
     # -- the reader thread ---------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _read_batch(self) -> None:
         try:
-            poller = select.poll()
-            poller.register(self.fd, select.POLLIN)
-            poller.register(self._pipe_r, select.POLLIN)
-            while not self._stopping:
-                ready = {fd for fd, _ in poller.poll()}
-                if self._pipe_r in ready:
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(self._pipe_r, 4096)
-                self._serve()
-                if self.fd in ready and not self._stopping:
-                    try:
-                        buffer = os.read(self.fd, READ_SIZE)
-                    except InterruptedError:
-                        continue
-                    for wd, mask, _cookie, name in InotifyFD._parse_event_buffer(buffer):
-                        self._handle(wd, mask, name)
-                    self._resync_changed()
-                    self._serve()  # a root waiting to be added is not starved by a storm
-        except BaseException as exc:  # kept for the daemon, which restarts the reader
-            self.error = exc
-            self.error_trace = traceback.format_exc()
-        finally:
-            self._wake.set()  # the daemon looks at once, whether we stopped or died
-            while self._requests:  # nobody waits for an answer that will not come
-                self._requests.popleft()[3].set()
+            buffer = os.read(self.fd, READ_SIZE)
+        except InterruptedError:
+            return
+        for wd, mask, _cookie, name in InotifyFD._parse_event_buffer(buffer):
+            self._handle(wd, mask, name)
+        self._resync_changed()
+        self._serve()  # a root waiting to be added is not starved by a storm
+
+    def _woken(self) -> None:
+        self._serve()
+
+    def _ended(self) -> None:
+        while self._requests:  # nobody waits for an answer that will not come
+            self._requests.popleft()[3].set()
 
     def _serve(self) -> None:
         while self._requests:

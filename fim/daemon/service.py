@@ -51,7 +51,8 @@ STATUS_EVERY = 2.0
 
 class Daemon(DaemonWalks, DaemonHealth, DaemonUpdates):
     """The running service: one loop doing every piece of work, so systemd's watchdog sees a
-    stuck loop. Its walks and health reporting are written in the two mixins it inherits."""
+    stuck loop. Its walks, health reporting and rule-pack checks are written in the mixins it
+    inherits."""
 
     def __init__(self, config_path: str | None, *, log: Any, notifier: Notifier | None = None):
         self.config_path = config_path
