@@ -116,7 +116,24 @@ class ReaderThread:
     _thread: threading.Thread
     _stopping: bool
     _pipe_r: int
+    _pipe_w: int
+    _closed: bool
     _wake: threading.Event
+
+    def describe_error(self) -> str:
+        return repr(self.error) if self.error is not None else ""
+
+    def stop(self) -> None:
+        self._stopping = True
+        if not self._closed:
+            with contextlib.suppress(OSError):
+                os.write(self._pipe_w, b"!")
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
     def _run(self) -> None:
         try:

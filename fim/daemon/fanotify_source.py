@@ -182,17 +182,6 @@ class FanotifySource(ReaderThread):
             self._errors.clear()
             return errors
 
-    def describe_error(self) -> str:
-        return repr(self.error) if self.error is not None else ""
-
-    def stop(self) -> None:
-        self._stopping = True
-        with contextlib.suppress(OSError):
-            os.write(self._pipe_w, b"!")
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        self.close()
-
     def close(self) -> None:
         if self._closed or self._thread.is_alive():
             return

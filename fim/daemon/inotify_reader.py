@@ -120,18 +120,6 @@ class InotifyReader(WatchTree, ReaderThread):
     def take_event_errors(self) -> list[str]:
         return []  # any error ends this reader's thread (and the daemon restarts it)
 
-    def describe_error(self) -> str:
-        return repr(self.error) if self.error is not None else ""
-
-    def stop(self) -> None:
-        self._stopping = True
-        if not self._closed:
-            with contextlib.suppress(OSError):
-                os.write(self._pipe_w, b"!")
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        self.close()
-
     def close(self) -> None:
         """Release the instance; closing it drops every watch it holds."""
         if self._closed or self._thread.is_alive():
