@@ -125,7 +125,9 @@ class Watches:
             if root in self.watched or root in self.unwatched:
                 continue
             failure = self._schedule(root)
-            if not self._still_validated(root):
+            # A root the reader took was opened through _open_root, which checks it is the
+            # directory validated; only a refusal may mean it was swapped meanwhile.
+            if failure is not None and not self._still_validated(root):
                 current.remove(root)
                 continue
             new.append(root)
@@ -202,8 +204,8 @@ class Watches:
         return WatchFailure(root, reason)
 
     def _still_validated(self, root: bytes) -> bool:
-        """After the watch went in (by path): is the root still the directory validated? If a
-        customer swapped it in between, the watch may sit elsewhere: remove it, skip the root."""
+        """After the reader refused a root: is it still the directory validated? If a customer
+        swapped it in between, skip it (rather than cover it by rescans)."""
         try:
             os.close(
                 roots_mod.open_root(root, symlink_roots=self.allowed_symlinks, expect=self.identities[root])
