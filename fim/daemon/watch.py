@@ -15,6 +15,8 @@ from fim.daemon.coalescer import Coalescer
 from fim.daemon.events import EventSource, ReaderStopped, SourceFactory
 from fim.detect import roots as roots_mod
 
+HINT_INTERVAL = 1.0  # seconds between glob expansions asked for by new directories
+
 
 @dataclass
 class WatchFailure:
@@ -57,6 +59,8 @@ class Watches:
         self._restart_at = 0.0
         self._last_restart = float("-inf")
         self._noticed: EventSource | None = None
+        self._hint_pending = False
+        self._last_hint = float("-inf")
 
     def start(self) -> None:
         self.reader = self._factory(self.coalescer, self._open_root)
@@ -87,9 +91,17 @@ class Watches:
         if self.reader is not None:
             self.reader.set_patterns(patterns)
 
-    def take_root_hint(self) -> bool:
-        """A directory matching a root pattern appeared (fanotify sees it): refresh now."""
-        return self.reader.take_root_hint() if self.reader is not None else False
+    def take_root_hint(self, now: float | None = None) -> bool:
+        """A directory matching a root pattern appeared (fanotify sees it): refresh now -- at
+        most once per HINT_INTERVAL, the rest a moment later: a customer creating and removing
+        such directories in a loop must not keep the daemon expanding every glob."""
+        if self.reader is not None and self.reader.take_root_hint():
+            self._hint_pending = True
+        now = time.monotonic() if now is None else now
+        if not self._hint_pending or now - self._last_hint < HINT_INTERVAL:
+            return False
+        self._hint_pending, self._last_hint = False, now
+        return True
 
     def describe_coverage(self) -> str:
         return self.reader.describe_coverage() if self.reader is not None else ""

@@ -324,3 +324,27 @@ def test_a_walk_slice_whose_baseline_lookup_fails_is_looked_at_again_and_not_swe
     assert len(unlisted) == 3
     assert sorted(walks.coalescer.pop_due()) == sorted(unlisted)
     assert all(p.startswith(bytes(root) + b"/f") for p in unlisted)
+
+
+def test_new_directory_hints_refresh_the_roots_at_most_once_a_second():
+    """fanotify sees every directory matching a root pattern appear; a customer creating and
+    removing one in a loop must not keep the daemon expanding every glob, yet a hint that
+    arrives too soon is kept, not lost."""
+    from fim.daemon import watch as watch_mod
+
+    class Hinting:
+        hint = False
+
+        def take_root_hint(self):
+            hint, self.hint = self.hint, False
+            return hint
+
+    watches = Watches(("/srv/*/public_html",), Coalescer(settle=0.0))
+    watches.reader = reader = Hinting()
+    assert watches.take_root_hint(now=100.0) is False  # no hint: nothing to do
+    reader.hint = True
+    assert watches.take_root_hint(now=100.0) is True
+    reader.hint = True
+    assert watches.take_root_hint(now=100.2) is False  # too soon after the last refresh...
+    assert watches.take_root_hint(now=100.2 + watch_mod.HINT_INTERVAL) is True  # ...kept for later
+    assert watches.take_root_hint(now=105.0) is False  # and taken once
