@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 
 from fim.core.findings_record import FindingRecord, PendingAlert, QuarantineState, Writer
 from fim.core.model import Severity
@@ -16,9 +15,9 @@ from fim.core.model import Severity
 _COLUMNS = (
     "id", "event_id", "detected_ns", "path", "tenant", "rule", "ruleset", "severity",
     "description", "family", "change", "sha256", "size", "owner",
+    # the writer of the file, when the event source knew it (NULL otherwise)
+    "writer_pid", "writer_uid", "writer_user", "writer_comm", "writer_exe",
 )  # fmt: skip
-# Nullable columns a newer schema adds (the writer of the file, when the event source knew it).
-WRITER_COLUMNS = ("writer_pid", "writer_uid", "writer_user", "writer_comm", "writer_exe")
 
 
 def tenants(conn: sqlite3.Connection, since_ns: int, until_ns: int) -> list[str | None]:
@@ -35,22 +34,18 @@ def finding_records(
 ) -> list[FindingRecord]:
     """The findings of ``tenant`` (None: findings outside every tenant) detected in the window,
     most severe first, then oldest first."""
-    present = set(_table_columns(conn, "findings"))
-    writer_cols = [c for c in WRITER_COLUMNS if c in present]
-    columns = [*_COLUMNS, *writer_cols]
     sql = (
-        f"SELECT {', '.join(columns)} FROM findings "  # noqa: S608 constant column names
+        f"SELECT {', '.join(_COLUMNS)} FROM findings "  # noqa: S608 constant column names
         "WHERE tenant IS ? AND detected_ns >= ? AND detected_ns < ? ORDER BY detected_ns, id"
     )
     records = []
     for row in conn.execute(sql, (tenant, since_ns, until_ns)).fetchall():
-        values = dict(zip(columns, row, strict=True))
-        records.append(_record(conn, values, writer_cols))
+        records.append(_record(conn, dict(zip(_COLUMNS, row, strict=True))))
     records.sort(key=lambda r: -r.severity)  # stable: oldest first within a severity
     return records
 
 
-def _record(conn: sqlite3.Connection, v: dict, writer_cols: Sequence[str]) -> FindingRecord:
+def _record(conn: sqlite3.Connection, v: dict) -> FindingRecord:
     path: bytes = bytes(v["path"])
     chain, present = _baseline(conn, path, v["sha256"], v["rule"], v["ruleset"])
     return FindingRecord(
@@ -69,7 +64,7 @@ def _record(conn: sqlite3.Connection, v: dict, writer_cols: Sequence[str]) -> Fi
         size=v["size"],
         owner=v["owner"],
         chain=chain,
-        writer=_writer(v, writer_cols),
+        writer=_writer(v),
         quarantine=_quarantine(conn, path, v["tenant"], v["sha256"]),
         pending_alerts=_pending(conn, v["id"]),
         present=present,
@@ -100,17 +95,17 @@ def _baseline(
     return None, True
 
 
-def _writer(v: dict, writer_cols: Sequence[str]) -> Writer | None:
-    if not writer_cols or v.get("writer_pid") is None:  # the event source named no writer
+def _writer(v: dict) -> Writer | None:
+    if v["writer_pid"] is None:  # the event source named no writer
         return None
-    exe = v.get("writer_exe")
+    exe = v["writer_exe"]
     if isinstance(exe, str):  # a path should be a BLOB; a TEXT one is taken as its UTF-8 bytes
         exe = exe.encode("utf-8", "surrogateescape")
     return Writer(
-        pid=v.get("writer_pid"),
-        uid=v.get("writer_uid"),
-        user=v.get("writer_user"),
-        comm=v.get("writer_comm"),
+        pid=v["writer_pid"],
+        uid=v["writer_uid"],
+        user=v["writer_user"],
+        comm=v["writer_comm"],
         exe=bytes(exe) if exe else None,
     )
 
@@ -133,7 +128,3 @@ def _pending(conn: sqlite3.Connection, finding_id: int) -> tuple[PendingAlert, .
         (finding_id,),
     ).fetchall()
     return tuple(PendingAlert(*r) for r in rows)
-
-
-def _table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
