@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+from collections.abc import Iterator
 
 from fim.core import paths
 
@@ -26,6 +27,21 @@ def watched_inodes() -> set[int]:
     daemon compares this set with the directories a walk found to learn what is not covered.
     """
     found: set[int] = set()
+    for line in inotify_watch_lines():
+        fields = dict(part.split(":", 1) for part in line.split()[1:] if ":" in part)
+        sdev = int(fields["sdev"], 16)  # the kernel's encoding: major << 20 | minor
+        found.add(inode_key(os.makedev(sdev >> 20, sdev & 0xFFFFF), int(fields["ino"], 16)))
+    return found
+
+
+def watch_count() -> int:
+    """How many watches this process's inotify instances hold (the kernel's count)."""
+    return sum(1 for _line in inotify_watch_lines())
+
+
+def inotify_watch_lines() -> Iterator[str]:
+    """The ``inotify wd:`` lines of ``/proc/self/fdinfo``: one per watch the kernel holds for
+    this process's inotify instances."""
     for fd in os.listdir("/proc/self/fd"):
         try:
             if "inotify" not in os.readlink(f"/proc/self/fd/{fd}"):
@@ -34,13 +50,7 @@ def watched_inodes() -> set[int]:
                 lines = fh.read().splitlines()
         except OSError:
             continue
-        for line in lines:
-            if not line.startswith("inotify wd:"):
-                continue
-            fields = dict(part.split(":", 1) for part in line.split()[1:] if ":" in part)
-            sdev = int(fields["sdev"], 16)  # the kernel's encoding: major << 20 | minor
-            found.add(inode_key(os.makedev(sdev >> 20, sdev & 0xFFFFF), int(fields["ino"], 16)))
-    return found
+        yield from (line for line in lines if line.startswith("inotify wd:"))
 
 
 def inotify_limits() -> dict[str, int | None]:

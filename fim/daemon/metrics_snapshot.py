@@ -8,7 +8,6 @@ state with the loop, and a loop that stopped moving shows as a snapshot growing 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 from fim.core.model import ScanStats
+from fim.daemon.coverage import watch_count
 from fim.daemon.status import StatusDocument, WalkSummary
 
 STATES = ("starting", "running", "degraded", "stopped")
@@ -94,21 +94,6 @@ class Snapshot:
     source: str
     source_up: bool
     source_restarts: int
-
-
-def kernel_watch_count() -> int:
-    """Watches this process's inotify instances hold, counted in ``/proc/self/fdinfo`` (the
-    lines :func:`fim.daemon.coverage.watched_inodes` parses; counting them is cheaper)."""
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if "inotify" not in os.readlink(f"/proc/self/fd/{fd}"):
-                continue
-            with open(f"/proc/self/fdinfo/{fd}") as fh:
-                count += sum(1 for line in fh if line.startswith("inotify wd:"))
-        except OSError:
-            continue
-    return count
 
 
 def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
@@ -207,7 +192,7 @@ class DaemonCollector(Collector):
             "fim_watched_directories",
             "Directories with an inotify watch in place (read from the kernel); 0 under fanotify, "
             "whose file system marks cover every directory.",
-            kernel_watch_count(),
+            watch_count(),
         )
         yield _gauge(
             "fim_rescan_only_directories",
