@@ -16,7 +16,7 @@ import click
 
 from fim.cli.options import config_option, db_option, load_config
 from fim.config import loader as config_mod
-from fim.core import paths
+from fim.core import paths, statefiles
 from fim.core.errors import UsageError
 from fim.report import customer, customer_render, window
 from fim.store import report_query
@@ -111,14 +111,6 @@ def report_command(
 
 
 def _write(dfd: int, name: str, text: str) -> None:
-    """Write ``name`` in the directory ``dfd`` whole or not at all (a temporary name, then a rename);
-    never through a symlink someone left there. Reports name customers' files: owner-only."""
-    tmp = f".{name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-    except BaseException:
-        os.unlink(tmp, dir_fd=dfd)
-        raise
-    os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+    """Write ``name`` in the directory ``dfd`` whole or not at all, never through a symlink
+    someone left there. Reports name customers' files: owner-only."""
+    statefiles.replace_file(name, text.encode("utf-8"), 0o600, dir_fd=dfd)

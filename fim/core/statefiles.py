@@ -7,6 +7,7 @@ set explicitly rather than left to the umask of whoever started fim by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -37,13 +38,19 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> None:
     replace_file(target, data, FILE_MODE)
 
 
-def replace_file(target: Path, data: bytes, mode: int, *, sync: bool = False) -> None:
+def replace_file(
+    target: str | os.PathLike[str], data: bytes, mode: int, *, sync: bool = False, dir_fd: int | None = None
+) -> None:
     """Replace ``target`` atomically with ``data`` in a file of exactly ``mode``. The temporary
     file beside it is created exclusively under a fresh name, never through a symlink, and is
     removed when anything fails (a full disk must not keep a half-written copy); ``sync``
-    flushes it to disk before the rename."""
+    flushes it to disk before the rename. With ``dir_fd``, ``target`` is a name in that
+    directory."""
+    target = Path(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    fd = os.open(
+        tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd
+    )
     try:
         os.fchmod(fd, mode)  # exactly, whatever the umask
         view = memoryview(data)
@@ -53,9 +60,10 @@ def replace_file(target: Path, data: bytes, mode: int, *, sync: bool = False) ->
             os.fsync(fd)
         os.close(fd)
         fd = -1
-        os.replace(tmp, target)
+        os.replace(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         if fd >= 0:
             os.close(fd)
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
