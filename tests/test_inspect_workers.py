@@ -109,13 +109,17 @@ class OpenDescriptors:
         return [RuleMatch("fds", "test", Severity.LOW, description="\n".join(held))]
 
 
-def test_a_worker_holds_the_file_it_inspects_and_no_directory_of_the_tree(site, marker_rules):
+def test_a_worker_holds_only_files_passed_to_it_and_no_directory_of_the_tree(site, marker_rules):
     report = scan(marker_rules, site, processes=True, checks=[OpenDescriptors()])
     target = bytes(site / "d3" / "f3.php")
     (finding,) = [f for f in report.findings if f.path == target and f.match.rule == "fds"]
     held = dict(item.split("=", 1) for item in finding.match.description.splitlines())
     inside = [t for t in held.values() if t.startswith(str(site))]
-    assert inside == [os.fsdecode(target)]  # the descriptor passed to it, nothing else of the tree
+    # the file it inspects, and files of its batch still to come: descriptors passed to it
+    assert os.fsdecode(target) in inside
+    assert all(os.path.isfile(t) and not os.path.isdir(t) for t in inside)
+    # each file's descriptor is closed once that file is done: none of the batch's earlier ones
+    assert len(inside) <= 64
 
 
 def deep_file(root: Path, depth: int, content: bytes) -> bytes:
@@ -165,7 +169,7 @@ def test_fair_queue_with_depth_two_still_keeps_one_worker_from_a_tenants_large_f
         queue.add(job("alice", expensive=True))
     queue.add(job("bob", expensive=False))
     taken = [queue.take(), queue.take(), queue.take()]
-    assert [j.tenant if j else None for j in taken] == ["alice", "bob", None]
+    assert [[j.tenant for j in b] if b else None for b in taken] == [["alice"], ["bob"], None]
 
 
 def test_daemon_walks_look_up_a_slice_of_files_in_one_query_and_read_no_unchanged_file(site, marker_rules):
@@ -202,3 +206,59 @@ def test_when_no_worker_process_can_be_started_the_scanner_inspects_the_files_it
     report = scan(marker_rules, site, processes=True)
     assert summary(report) == summary(scan(marker_rules, site, processes=False))
     assert report.stats.errors == 0 and len(report.findings) == 2
+
+
+def small_job(tenant: str, size: int) -> Job:
+    return Job(None, None, None, 0, tenant, False, size)  # type: ignore[arg-type]
+
+
+def test_fair_queue_batches_a_tenants_small_files_up_to_the_byte_and_file_bounds():
+    queue = FairQueue(1, depth=4, batch_files=3, batch_bytes=100)
+    for size in (40, 40, 40, 10, 90, 5):
+        queue.add(small_job("alice", size))
+    sizes = [[j.size for j in queue.take()] for _ in range(3)]
+    # 40+40 fits, a third 40 would not; then three files at most; what is left
+    assert sizes == [[40, 40], [40, 10], [90, 5]]
+
+
+def test_fair_queue_batches_never_mix_tenants_and_tenants_still_take_turns():
+    queue = FairQueue(1, depth=4, batch_files=10, batch_bytes=1000)
+    for _ in range(3):
+        queue.add(small_job("alice", 10))
+    queue.add(small_job("bob", 10))
+    queue.add(job("alice", expensive=True))
+    taken = [queue.take() for _ in range(3)]
+    assert [[(j.tenant, j.expensive) for j in b] for b in taken] == [
+        [("alice", False)] * 3,
+        [("bob", False)],
+        [("alice", True)],  # a large file goes alone
+    ]
+
+
+def test_files_go_to_workers_in_batches_and_a_batch_whose_worker_dies_is_sent_again_file_by_file(
+    tmp_path, marker_rules, monkeypatch
+):
+    from fim.scanner import workers
+
+    root = tmp_path / "many"
+    root.mkdir()
+    for f in range(400):
+        (root / f"f{f:03}.php").write_bytes(b"<?php echo %d;" % f)
+    (root / "f200.php").write_bytes(SHELL)
+    sent: list[list[bytes]] = []
+    send = workers._Worker.send
+
+    def recording_send(self, piece, fds):
+        pending, places = piece
+        sent.append([pending.jobs[i].cand.name for i in places])
+        return send(self, piece, fds)
+
+    monkeypatch.setattr(workers._Worker, "send", recording_send)
+    report = scan(marker_rules, root, processes=True, checks=[DieOn(b"f123.php")])
+    assert len(sent) < 200 and max(map(len, sent)) > 1  # batches: far fewer messages than files
+    with_it = [names for names in sent if b"f123.php" in names]
+    assert len(with_it[0]) > 1 and with_it[-1] == [b"f123.php"]  # its batch, then it alone
+    assert [p.path.rsplit(b"/", 1)[1] for p in report.problems] == [b"f123.php"]
+    assert "killed by signal 9" in report.problems[0].reason
+    assert report.stats.files_read == 399 and report.stats.errors == 1
+    assert [f.path.rsplit(b"/", 1)[1] for f in report.findings] == [b"f200.php"]

@@ -25,7 +25,7 @@ from fim.detect.tenants import Owners, TenantResolver
 from fim.detect.walk import Candidate, Excludes, Walker
 from fim.scanner.batches import settle_unchanged
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
-from fim.scanner.fair_queue import FairQueue, Job
+from fim.scanner.fair_queue import Batch, FairQueue, Job
 from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
 from fim.scanner.versions import combined_version as _combined_version
 from fim.scanner.workers import Workers, make_workers
@@ -94,9 +94,13 @@ class Scanner:
         self._processes = processes
         self._workers: Workers | None = make_workers(self.inspector, self.jobs, processes=processes)
         self._inflight = 0  # accepted by submit(), verdict not recorded yet
-        self._max_inflight = max(MAX_QUEUED, self.jobs * 8)
+        pool = self._pool()
+        # Room for a batch in every worker's hands besides the files waiting their turn.
+        self._max_inflight = max(MAX_QUEUED, self.jobs * 8) + self.jobs * pool.depth * pool.batch_files
         # Files waiting for a worker. Only the thread calling submit/collect uses it.
-        self._queue = FairQueue(self.jobs, self._pool().depth)
+        self._queue = FairQueue(
+            self.jobs, pool.depth, batch_files=pool.batch_files, batch_bytes=EXPENSIVE_BYTES
+        )
         # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
         # tree gives one event per directory) reach the same file before its row is flushed,
         # so the baseline lookup misses it; this keeps it to one finding per file and rule.
@@ -212,25 +216,27 @@ class Scanner:
         expensive = st is None or st.st_size > EXPENSIVE_BYTES
         if writer is not None:  # kept until its verdict is recorded (_complete)
             self._writers[cand.path] = writer
-        self._queue.add(Job(cand, base, report, scan_id, tenant, expensive))
+        size = st.st_size if st is not None else 0
+        self._queue.add(Job(cand, base, report, scan_id, tenant, expensive, size))
         self._inflight += 1
         self._dispatch()
 
     def _dispatch(self) -> None:
         """Hand waiting files to free workers, in the fair queue's order."""
-        while (job := self._queue.take()) is not None:
-            self._pool().submit(job)
+        while (batch := self._queue.take()) is not None:
+            self._pool().submit(batch)
 
-    def _finish(self, job: Job, insp: Inspection) -> None:
-        """A worker is done with ``job``: give the worker the next file, record the verdict."""
-        self._queue.finished(job)
+    def _finish_all(self, results: list[tuple[Batch, list[Inspection]]]) -> int:
+        """Workers are done with these batches: give them the next files, record the verdicts."""
+        done = 0
+        for batch, _insps in results:
+            self._queue.finished(batch)
         self._dispatch()
-        self._complete(job.cand, job.base, insp, job.report, job.scan_id, job.tenant)
-
-    def _finish_all(self, results: list[tuple[Job, Inspection]]) -> int:
-        for job, insp in results:
-            self._finish(job, insp)
-        return len(results)
+        for batch, insps in results:
+            for job, insp in zip(batch, insps, strict=True):
+                self._complete(job.cand, job.base, insp, job.report, job.scan_id, job.tenant)
+            done += len(batch)
+        return done
 
     def collect(self, timeout: float = 0.0) -> int:
         """Record the verdicts that are ready (waiting up to ``timeout`` for the first one)."""
