@@ -147,6 +147,9 @@ class Walker:
         self.root_ids: Mapping[bytes, tuple[int, int]] = root_ids or {}
         self.symlink_roots: frozenset[bytes] = frozenset()  # roots allowed to be root's symlinks
         self.unlisted: list[bytes] = []
+        # Directories listed whole, when a caller asks (a set): what a comparison with the
+        # baseline a directory at a time may take as complete (fim.scanner.merge).
+        self.listed: set[bytes] | None = None
 
     def _open_root(self, root: bytes) -> int:
         """Open a directory to walk: every component with ``O_NOFOLLOW`` (a symlink on the way
@@ -330,6 +333,8 @@ class Walker:
             self._problem(handle.path, exc)
             self.unlisted.append(handle.path)
             return subdirs
+        if self.listed is not None:
+            self.listed.add(handle.path)
         # The hot loop of every walk: locals instead of attribute look-ups, once per directory.
         excludes = self._excludes if self._excludes else None
         encoding, is_dir, is_reg = _FS_ENCODING, stat.S_ISDIR, stat.S_ISREG

@@ -26,6 +26,7 @@ from fim.detect.walk import Candidate, Excludes, Walker
 from fim.scanner.batches import settle_unchanged
 from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, ProgressCallback
 from fim.scanner.fair_queue import Batch, FairQueue, Job
+from fim.scanner.merge import BaselineMerge
 from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
 from fim.scanner.versions import combined_version as _combined_version
 from fim.scanner.workers import Workers, make_workers
@@ -33,6 +34,9 @@ from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
 LOOKUP_BATCH = 256
+# Takes a slice of a walk's candidates, settles the unchanged ones, returns the others with
+# their baseline rows (fim.scanner.batches.settle_unchanged, fim.scanner.merge.BaselineMerge).
+Settle = Callable[[Sequence[Candidate], ScanReport, int], list[tuple[Candidate, BaselineRow | None]]]
 RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
 # A file larger than this may keep a worker busy for up to a few match timeouts when its content
@@ -117,9 +121,17 @@ class Scanner:
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
+            merge = BaselineMerge(self.store, self.version, walker, scan_id)
             candidates = itertools.chain.from_iterable(map(walker.walk, roots))
-            self.process(candidates, report, scan_id, started)
-            for path, tenant, _matches in self.store.sweep_deleted(scan_id, roots, walker.unlisted):
+            self.process(candidates, report, scan_id, started, merge.settle)
+            # Roots that are directories were compared a listed directory at a time; a file
+            # named as a root was looked up and marked seen on its own.
+            files, trees_unmet = merge.unmet()
+            gone = self.store.sweep_unwalked(scan_id, files, trees_unmet, walker.unlisted)
+            named = [r for r in roots if r not in trees]
+            if named:
+                gone += self.store.sweep_deleted(scan_id, named, walker.unlisted)
+            for path, tenant, _matches in gone:
                 report.stats.deleted += 1
                 self._changed(path, Change.DELETED, tenant)
         return report
@@ -155,14 +167,18 @@ class Scanner:
     # collect touches the store, so there is one writer.
 
     def process(
-        self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float
-    ) -> None:
-        """Run every candidate through the pipeline and wait for all verdicts."""
+        self, candidates: Iterable[Candidate], report: ScanReport, scan_id: int, started: float,
+        settle: Settle | None = None,
+    ) -> None:  # fmt: skip
+        """Run every candidate through the pipeline and wait for all verdicts. ``settle`` takes
+        the unchanged files out of each slice of candidates (by default a lookup of the slice)."""
         due = 0.0
+        if settle is None:
+            settle = self._settle_looked_up
         try:
             it = iter(candidates)
             while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
-                for cand, base in settle_unchanged(self.store, chunk, self.version, report, scan_id):
+                for cand, base in settle(chunk, report, scan_id):
                     self.submit(cand, report, scan_id, base)
                     self.collect()
                     due = self._progress(report, started, due)
@@ -170,6 +186,11 @@ class Scanner:
             self.drain()
         finally:
             self.store.flush()
+
+    def _settle_looked_up(
+        self, chunk: Sequence[Candidate], report: ScanReport, scan_id: int
+    ) -> list[tuple[Candidate, BaselineRow | None]]:
+        return settle_unchanged(self.store, chunk, self.version, report, scan_id)
 
     def _progress(self, report: ScanReport, started: float, due: float) -> float:
         """Tell ``on_progress`` how far the scan is, at most every PROGRESS_INTERVAL; when next."""

@@ -62,6 +62,38 @@ def lookup_identities(conn: sqlite3.Connection, paths: Sequence[bytes], ruleset:
     return {row[0]: row[1:] for row in conn.execute(sql, (ruleset, *paths)).fetchall()}
 
 
+def children(
+    conn: sqlite3.Connection, directory: bytes, ruleset: str
+) -> tuple[dict[bytes, tuple], list[bytes]]:
+    """The baseline's files directly in ``directory``, by path, as :func:`lookup_identities`
+    gives them plus their ``seen_scan`` last; and the names of the subdirectories it has rows
+    below.
+
+    Paths sort as bytes, so a directory's rows are one range of the primary key, with each
+    subdirectory's rows a range inside it: read in order, the range is left at the first row
+    of a subdirectory and taken up again past that subdirectory's range. A directory costs one
+    query, and one more for each subdirectory holding rows.
+    """
+    prefix = directory.rstrip(b"/") + b"/"
+    start, upper, cut = prefix, prefix[:-1] + b"0", len(prefix)
+    rows: dict[bytes, tuple] = {}
+    subdirs: list[bytes] = []
+    while start is not None:
+        cursor = conn.execute(_CHILDREN, (ruleset, start, upper))
+        start = None
+        for row in cursor:
+            path = row[0]
+            slash = path.find(b"/", cut)
+            if slash < 0:
+                rows[path] = row[1:]
+            else:  # the first row below a subdirectory: go on past its range ('0' follows '/')
+                subdirs.append(path[cut:slash])
+                start = path[:slash] + b"0"
+                break
+        cursor.close()
+    return rows, subdirs
+
+
 def row_of(raw: tuple) -> BaselineRow:
     matches = tuple(RuleMatch.from_record(r) for r in json.loads(raw[7])) if raw[7] else ()
     return BaselineRow(*raw[1:7], matches, *raw[8:])
@@ -96,6 +128,10 @@ ON CONFLICT(path) DO UPDATE SET
 _IDENTITY = (
     "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset = ? AND matches IS NULL "
     "FROM files WHERE path IN ("
+)
+_CHILDREN = (
+    "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset = ? AND matches IS NULL, seen_scan "
+    "FROM files WHERE path >= ? AND path < ? ORDER BY path"
 )
 _LOOKUP = (
     "SELECT path, dev, ino, size, mtime_ns, ctime_ns, ruleset, matches, sha256, uid, mode, tenant "

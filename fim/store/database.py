@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 1000
 BATCH_SECONDS = 1.0
+_SWEEP_BATCH = 256  # candidate paths per query of a sweep
 
 
 class Store:
@@ -201,6 +202,19 @@ class Store:
         with self._guard():
             return baseline.lookup_identities(self.conn, paths, ruleset)
 
+    def children(self, directory: bytes, ruleset: str) -> tuple[dict[bytes, tuple], list[bytes]]:
+        """The files directly in ``directory`` and its subdirectories with rows (see
+        :func:`baseline.children`)."""
+        with self._guard():
+            return baseline.children(self.conn, directory, ruleset)
+
+    def first_scan_since(self, since_ns: int, scan_id: int) -> int:
+        """The id of the first scan that began at ``since_ns`` or later (``scan_id`` if none
+        is recorded yet: it may wait in the buffer)."""
+        with self._guard():
+            row = self.conn.execute("SELECT MIN(id) FROM scans WHERE started_ns >= ?", (since_ns,)).fetchone()
+        return min(row[0], scan_id) if row and row[0] is not None else scan_id
+
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
         self._maybe_flush()
@@ -264,22 +278,45 @@ class Store:
         enter) are kept: not seeing them is not evidence that they are gone.
         """
         self.flush()
-        gone = []
         with self._guard():
-            for root in roots:
-                for path, tenant, matches in self._rows_under(root, scan_id):
-                    if any(paths.is_within(path, u) for u in unlisted):
-                        continue
-                    gone.append((path, tenant, baseline.parse_matches(matches)))
-            with self.conn:
-                self.conn.executemany("DELETE FROM files WHERE path=?", [(g[0],) for g in gone])
+            rows = [row for root in roots for row in self._rows_under(root, scan_id)]
+            return self._delete_swept(rows, unlisted)
+
+    def sweep_unwalked(
+        self, scan_id: int, files: Sequence[bytes], subtrees: Sequence[bytes], unlisted: Sequence[bytes]
+    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
+        """:meth:`sweep_deleted` for a walk that compared each listed directory with the
+        baseline (:class:`fim.scanner.merge.BaselineMerge`): its unchanged files are not marked
+        seen, so the candidates are the rows it did not meet, ``files`` and everything below
+        ``subtrees``. Of these, rows seen since ``scan_id`` began (an event recorded them) stay,
+        as do rows under ``unlisted``."""
+        self.flush()
+        with self._guard():
+            rows = [row for tree in subtrees for row in self._rows_under(tree, scan_id)]
+            for i in range(0, len(files), _SWEEP_BATCH):
+                chunk = files[i : i + _SWEEP_BATCH]
+                marks = ",".join("?" * len(chunk))  # placeholders only
+                sql = f"SELECT path, tenant, matches FROM files WHERE seen_scan < ? AND path IN ({marks})"  # noqa: S608
+                rows += self.conn.execute(sql, (scan_id, *chunk)).fetchall()
+            return self._delete_swept(rows, unlisted)
+
+    def _delete_swept(
+        self, rows: list[tuple[bytes, str | None, str | None]], unlisted: Sequence[bytes]
+    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
+        gone = [
+            (path, tenant, baseline.parse_matches(matches))
+            for path, tenant, matches in rows
+            if not any(paths.is_within(path, u) for u in unlisted)
+        ]
+        with self.conn:
+            self.conn.executemany("DELETE FROM files WHERE path=?", [(g[0],) for g in gone])
         return gone
 
-    def _rows_under(self, root: bytes, scan_id: int) -> Iterator[tuple[bytes, str | None, str | None]]:
+    def _rows_under(self, root: bytes, scan_id: int) -> list[tuple[bytes, str | None, str | None]]:
         prefix = root.rstrip(b"/") + b"/"
         # '0' is the byte after '/': this range is exactly the paths that start with prefix.
         upper = prefix[:-1] + b"0"
-        yield from self.conn.execute(
+        return self.conn.execute(
             "SELECT path, tenant, matches FROM files WHERE seen_scan < ? AND "
             "(path = ? OR (path >= ? AND path < ?))",
             (scan_id, root, prefix, upper),
