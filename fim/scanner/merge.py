@@ -24,6 +24,7 @@ from fim.detect.walk import Candidate, Walker
 from fim.scanner.batches import settle_unchanged
 from fim.store.baseline import BaselineRow, unchanged_and_clean
 from fim.store.database import Store
+from fim.store.sweep import Swept
 
 SEEN_REFRESH_S = 24 * 3600  # retention counts in days: a sighting a day old is news enough
 
@@ -33,6 +34,7 @@ class BaselineMerge:
 
     def __init__(self, store: Store, ruleset: str, walker: Walker, scan_id: int):
         self._store = store
+        self._scan_id = scan_id
         self._ruleset = ruleset
         self._walker = walker
         self._listed: set[bytes] = set()
@@ -115,3 +117,13 @@ class BaselineMerge:
         files = [path for rows in self._left.values() for path in rows]
         trees = [d for d in self._subdirs if d not in self._listed]
         return files, trees
+
+    def sweep(self, named: Sequence[bytes]) -> list[Swept]:
+        """Once the walk is done, remove the rows of files that are gone; what was removed.
+        ``named``: the roots that are files (looked up and marked seen on their own)."""
+        files, trees = self.unmet()
+        unlisted = self._walker.unlisted
+        gone = self._store.sweep_unwalked(self._scan_id, files, trees, unlisted)
+        if named:
+            gone += self._store.sweep_deleted(self._scan_id, named, unlisted)
+        return gone

@@ -8,7 +8,6 @@ padded files cannot hold back another's verdict. ``fim scan`` and the daemon bot
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import time
@@ -28,6 +27,7 @@ from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, 
 from fim.scanner.fair_queue import Batch, FairQueue, Job
 from fim.scanner.merge import BaselineMerge
 from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
+from fim.scanner.records import scan_record
 from fim.scanner.versions import combined_version as _combined_version
 from fim.scanner.workers import Workers, make_workers
 from fim.store.baseline import BaselineRow
@@ -124,14 +124,7 @@ class Scanner:
             merge = BaselineMerge(self.store, self.version, walker, scan_id)
             candidates = itertools.chain.from_iterable(map(walker.walk, roots))
             self.process(candidates, report, scan_id, started, merge.settle)
-            # Roots that are directories were compared a listed directory at a time; a file
-            # named as a root was looked up and marked seen on its own.
-            files, trees_unmet = merge.unmet()
-            gone = self.store.sweep_unwalked(scan_id, files, trees_unmet, walker.unlisted)
-            named = [r for r in roots if r not in trees]
-            if named:
-                gone += self.store.sweep_deleted(scan_id, named, walker.unlisted)
-            for path, tenant, _matches in gone:
+            for path, tenant, _matches in merge.sweep([r for r in roots if r not in trees]):
                 report.stats.deleted += 1
                 self._changed(path, Change.DELETED, tenant)
         return report
@@ -147,18 +140,8 @@ class Scanner:
             self.process(self._listed(items, walker), report, scan_id, started)
         return report
 
-    @contextlib.contextmanager
-    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport) -> Iterator[tuple[int, float]]:
-        """A ``scans`` row for the work in the block: "done" when it completes, else "failed"."""
-        scan_id = self.store.begin_scan(kind, [paths.display(r) for r in roots], self.version)
-        started = time.monotonic()
-        status = "failed"
-        try:
-            yield scan_id, started
-            status = "done"
-        finally:
-            report.stats.elapsed_s = round(time.monotonic() - started, 3)
-            self.store.finish_scan(scan_id, status, report.stats.as_dict())
+    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport):
+        return scan_record(self.store, self.version, kind, roots, report)
 
     # -- the pipeline ------------------------------------------------------------------------
     #
@@ -173,8 +156,8 @@ class Scanner:
         """Run every candidate through the pipeline and wait for all verdicts. ``settle`` takes
         the unchanged files out of each slice of candidates (by default a lookup of the slice)."""
         due = 0.0
-        if settle is None:
-            settle = self._settle_looked_up
+        if settle is None:  # each slice looked up in one query
+            settle = lambda c, r, i: settle_unchanged(self.store, c, self.version, r, i)  # noqa: E731
         try:
             it = iter(candidates)
             while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
@@ -186,11 +169,6 @@ class Scanner:
             self.drain()
         finally:
             self.store.flush()
-
-    def _settle_looked_up(
-        self, chunk: Sequence[Candidate], report: ScanReport, scan_id: int
-    ) -> list[tuple[Candidate, BaselineRow | None]]:
-        return settle_unchanged(self.store, chunk, self.version, report, scan_id)
 
     def _progress(self, report: ScanReport, started: float, due: float) -> float:
         """Tell ``on_progress`` how far the scan is, at most every PROGRESS_INTERVAL; when next."""

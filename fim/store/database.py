@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fim.core import paths, statefiles
+from fim.core import statefiles
 from fim.core.errors import DatabaseFull, StoreError
-from fim.core.model import Finding, Inspection, RuleMatch, Status
-from fim.store import baseline, finding_rows, migrations
+from fim.core.model import Finding, Inspection, Status
+from fim.store import baseline, finding_rows, migrations, sweep
 from fim.store.baseline import BaselineRow
 from fim.store.reserve import make_reserve, release_reserve
 from fim.store.sqlite_errors import Guard, free_bytes, translate
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 1000
 BATCH_SECONDS = 1.0
-_SWEEP_BATCH = 256  # candidate paths per query of a sweep
 
 
 class Store:
@@ -203,17 +202,14 @@ class Store:
             return baseline.lookup_identities(self.conn, paths, ruleset)
 
     def children(self, directory: bytes, ruleset: str) -> tuple[dict[bytes, tuple], list[bytes]]:
-        """The files directly in ``directory`` and its subdirectories with rows (see
-        :func:`baseline.children`)."""
+        """The rows directly in ``directory``, its subdirectories with rows (baseline.children)."""
         with self._guard():
             return baseline.children(self.conn, directory, ruleset)
 
     def first_scan_since(self, since_ns: int, scan_id: int) -> int:
-        """The id of the first scan that began at ``since_ns`` or later (``scan_id`` if none
-        is recorded yet: it may wait in the buffer)."""
+        """The first scan that began at ``since_ns`` or later (``scan_id``: none recorded yet)."""
         with self._guard():
-            row = self.conn.execute("SELECT MIN(id) FROM scans WHERE started_ns >= ?", (since_ns,)).fetchone()
-        return min(row[0], scan_id) if row and row[0] is not None else scan_id
+            return sweep.first_scan_since(self.conn, since_ns, scan_id)
 
     def mark_seen(self, path: bytes, scan_id: int) -> None:
         self._pending_seen.append((scan_id, path))
@@ -269,7 +265,7 @@ class Store:
 
     def sweep_deleted(
         self, scan_id: int, roots: Sequence[bytes], unlisted: Sequence[bytes]
-    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
+    ) -> list[sweep.Swept]:
         """Remove rows under ``roots`` not seen since ``scan_id`` began; return what was removed.
 
         Scan ids only grow, and anything seen after this scan began (by this scan, or by an
@@ -279,60 +275,27 @@ class Store:
         """
         self.flush()
         with self._guard():
-            rows = [row for root in roots for row in self._rows_under(root, scan_id)]
-            return self._delete_swept(rows, unlisted)
+            rows = [row for root in roots for row in sweep.unseen_under(self.conn, root, scan_id)]
+            return sweep.delete(self.conn, rows, unlisted)
 
     def sweep_unwalked(
         self, scan_id: int, files: Sequence[bytes], subtrees: Sequence[bytes], unlisted: Sequence[bytes]
-    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
-        """:meth:`sweep_deleted` for a walk that compared each listed directory with the
-        baseline (:class:`fim.scanner.merge.BaselineMerge`): its unchanged files are not marked
-        seen, so the candidates are the rows it did not meet, ``files`` and everything below
-        ``subtrees``. Of these, rows seen since ``scan_id`` began (an event recorded them) stay,
-        as do rows under ``unlisted``."""
+    ) -> list[sweep.Swept]:
+        """:meth:`sweep_deleted` for a walk compared with the baseline a listed directory at a time
+        (fim.scanner.merge), which does not mark unchanged files seen: the candidates are the rows
+        it did not meet, ``files`` and all below ``subtrees``. Rows seen since ``scan_id`` began
+        (an event recorded them) stay, as do rows under ``unlisted``."""
         self.flush()
         with self._guard():
-            rows = [row for tree in subtrees for row in self._rows_under(tree, scan_id)]
-            for i in range(0, len(files), _SWEEP_BATCH):
-                chunk = files[i : i + _SWEEP_BATCH]
-                marks = ",".join("?" * len(chunk))  # placeholders only
-                sql = f"SELECT path, tenant, matches FROM files WHERE seen_scan < ? AND path IN ({marks})"  # noqa: S608
-                rows += self.conn.execute(sql, (scan_id, *chunk)).fetchall()
-            return self._delete_swept(rows, unlisted)
-
-    def _delete_swept(
-        self, rows: list[tuple[bytes, str | None, str | None]], unlisted: Sequence[bytes]
-    ) -> list[tuple[bytes, str | None, tuple[RuleMatch, ...]]]:
-        gone = [
-            (path, tenant, baseline.parse_matches(matches))
-            for path, tenant, matches in rows
-            if not any(paths.is_within(path, u) for u in unlisted)
-        ]
-        with self.conn:
-            self.conn.executemany("DELETE FROM files WHERE path=?", [(g[0],) for g in gone])
-        return gone
-
-    def _rows_under(self, root: bytes, scan_id: int) -> list[tuple[bytes, str | None, str | None]]:
-        prefix = root.rstrip(b"/") + b"/"
-        # '0' is the byte after '/': this range is exactly the paths that start with prefix.
-        upper = prefix[:-1] + b"0"
-        return self.conn.execute(
-            "SELECT path, tenant, matches FROM files WHERE seen_scan < ? AND "
-            "(path = ? OR (path >= ? AND path < ?))",
-            (scan_id, root, prefix, upper),
-        ).fetchall()
+            rows = [row for tree in subtrees for row in sweep.unseen_under(self.conn, tree, scan_id)]
+            rows += sweep.unseen_of(self.conn, files, scan_id)
+            return sweep.delete(self.conn, rows, unlisted)
 
     def delete_under(self, path: bytes) -> list[tuple[bytes, str | None]]:
         """Forget a path that is gone: the file itself, or everything below a directory."""
         self.flush()  # a buffered row for this path must not come back after the delete
-        prefix = path.rstrip(b"/") + b"/"
-        where = "path = ? OR (path >= ? AND path < ?)"
-        args = (path, prefix, prefix[:-1] + b"0")
-        with self._guard(), self.conn:
-            gone = self.conn.execute(f"SELECT path, tenant FROM files WHERE {where}", args).fetchall()  # noqa: S608
-            if gone:
-                self.conn.execute(f"DELETE FROM files WHERE {where}", args)  # noqa: S608
-        return [(p, t) for p, t in gone]
+        with self._guard():
+            return sweep.delete_under(self.conn, path)
 
     def findings_by_tenant(self, since_ns: int) -> dict[str | None, int]:
         with self._guard():
