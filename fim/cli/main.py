@@ -5,6 +5,7 @@ Exit codes (clamscan's): 0 clean, 1 findings, 2 error.
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import sys
@@ -13,14 +14,6 @@ import traceback
 import click
 import yara
 
-from fim.cli import config as config_cli
-from fim.cli import report as report_cli
-from fim.cli import respond as response_cli
-from fim.cli import rules as rules_cli
-from fim.cli import scan as scan_cli
-from fim.cli import service as service_cli
-from fim.cli import updates as updates_cli
-from fim.cli.alerts import alerts_group
 from fim.cli.options import EXIT_ERROR
 from fim.core.errors import FimError
 from fim.core.version import __version__
@@ -40,7 +33,41 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The commands, each in its module: imported when called (or listed by --help), so that
+# ``fim scan`` does not pay at every start for the daemon, the alerts, reports and packs.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("fim.cli.scan", "scan"),
+    "rules": ("fim.cli.rules", "rules_group"),
+    "config": ("fim.cli.config", "config_group"),
+    "alerts": ("fim.cli.alerts", "alerts_group"),
+    "daemon": ("fim.cli.service", "daemon_command"),
+    "status": ("fim.cli.service", "status_command"),
+    "quarantine": ("fim.cli.respond", "quarantine_group"),
+    "db": ("fim.cli.respond", "db_group"),
+    "tenant": ("fim.cli.respond", "tenant_group"),
+    "pack": ("fim.cli.updates", "pack_group"),
+    "hashes": ("fim.cli.updates", "hashes_group"),
+    "report": ("fim.cli.report", "report_command"),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = _COMMANDS.get(cmd_name)
+        if where is None:
+            return None
+        command = getattr(importlib.import_module(where[0]), where[1])
+        if cmd_name == "rules" and "update" not in command.commands:  # fim rules update: a pack's
+            command.add_command(importlib.import_module("fim.cli.updates").rules_update)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -57,22 +84,6 @@ def cli() -> None:
         fim scan /home
     Exit status: 0 clean, 1 findings, 2 error.
     """
-
-
-# -- the command groups, one module each ---------------------------------------------------------
-cli.add_command(scan_cli.scan)
-cli.add_command(rules_cli.rules_group)
-cli.add_command(config_cli.config_group)
-cli.add_command(alerts_group)
-cli.add_command(service_cli.daemon_command)
-cli.add_command(service_cli.status_command)
-cli.add_command(response_cli.quarantine_group)
-cli.add_command(response_cli.db_group)
-cli.add_command(response_cli.tenant_group)
-cli.add_command(updates_cli.pack_group)
-cli.add_command(updates_cli.hashes_group)
-rules_cli.rules_group.add_command(updates_cli.rules_update)
-cli.add_command(report_cli.report_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from fim.cli.alerts import deliver_after_scan
 from fim.cli.options import (
     SizeType,
     config_option,
@@ -21,7 +20,6 @@ from fim.cli.options import (
 from fim.config import loader as config_mod
 from fim.core import locations, paths
 from fim.core.errors import FimError, UsageError
-from fim.metrics import scan as scan_metrics
 from fim.report import output
 from fim.scanner.build import alert_service, build_engine, build_scanner, load_hashes
 from fim.scanner.callbacks import ChangeEvent
@@ -103,6 +101,8 @@ def scan(
     if alert and no_db:
         raise click.UsageError("--alert needs a database (undelivered alerts are kept there); drop --no-db")
     if metrics_file:
+        from fim.metrics import scan as scan_metrics  # prometheus_client: only when asked for
+
         scan_metrics.check_path(metrics_file)
     config = load_config(config_path)
     if not paths_ and files_from is None:
@@ -199,6 +199,8 @@ def scan(
     if metrics_file:
         scan_metrics.write(metrics_file, report)
     if alerts is not None:
+        from fim.cli.alerts import deliver_after_scan
+
         deliver_after_scan(alerts, quiet=quiet)
     sys.exit(report.exit_code)
 
