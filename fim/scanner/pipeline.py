@@ -34,6 +34,9 @@ from fim.store.baseline import BaselineRow
 from fim.store.database import Store
 
 LOOKUP_BATCH = 256
+# Verdicts are taken (and freed workers given their next batch) every so many files submitted:
+# a worker holds its next batch, so it does not wait on this, and each look costs a poll().
+COLLECT_EVERY = 8
 # Takes a slice of a walk's candidates, settles the unchanged ones, returns the others with
 # their baseline rows (fim.scanner.batches.settle_unchanged, fim.scanner.merge.BaselineMerge).
 Settle = Callable[[Sequence[Candidate], ScanReport, int], list[tuple[Candidate, BaselineRow | None]]]
@@ -46,6 +49,9 @@ EXPENSIVE_BYTES = 256 << 10
 # submit() block while another tenant's file waits to be accepted; each holds little memory
 # and at most one directory descriptor.
 MAX_QUEUED = 256
+
+
+_NOTHING_KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 class Scanner:
@@ -161,10 +167,12 @@ class Scanner:
         try:
             it = iter(candidates)
             while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
-                for cand, base in settle(chunk, report, scan_id):
+                for n, (cand, base) in enumerate(settle(chunk, report, scan_id), 1):
                     self.submit(cand, report, scan_id, base)
-                    self.collect()
-                    due = self._progress(report, started, due)
+                    if not n % COLLECT_EVERY:
+                        self.collect()
+                        due = self._progress(report, started, due)
+                self.collect()
                 due = self._progress(report, started, due)
             self.drain()
         finally:
@@ -327,7 +335,7 @@ class Scanner:
             fresh = [f for f in found if (f.match.ruleset, f.match.rule) not in known]
             known |= {(m.ruleset, m.rule) for m in insp.matches}
         self.store.record(insp, tenant, self.version, scan_id, fresh)
-        self._recent[state.path] = (identity, frozenset(known))
+        self._recent[state.path] = (identity, frozenset(known) if known else _NOTHING_KNOWN)
         self._recent.move_to_end(state.path)
         if len(self._recent) > RECENT_VERDICTS:
             self._recent.popitem(last=False)
