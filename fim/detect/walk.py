@@ -15,7 +15,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fim.core import paths
 from fim.core.model import Problem, Status
@@ -46,9 +46,11 @@ class DirHandle:
             self.fd = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A regular file found by a walk (or an event): where it is and what ``lstat`` said."""
+class Candidate(NamedTuple):
+    """A regular file found by a walk (or an event): where it is and what ``lstat`` said.
+
+    Immutable; a named tuple rather than a frozen dataclass because every walk builds one per
+    file, and it builds in half the time."""
 
     path: bytes
     name: bytes

@@ -73,7 +73,7 @@ class BaselineMerge:
                 if ident is not None and st is not None and unchanged_and_clean(ident, st):
                     parent.release()
                     settled += 1
-                    if ident[6] < fresh:
+                    if ident[7] < fresh:  # its seen_scan
                         stale.append(cand.path)
                     continue
                 rest.append(cand)

@@ -55,11 +55,11 @@ def lookup_raw(conn: sqlite3.Connection, paths: Sequence[bytes]) -> dict[bytes, 
 
 
 def lookup_identities(conn: sqlite3.Connection, paths: Sequence[bytes], ruleset: str) -> dict[bytes, tuple]:
-    """For a rescan: by path, (dev, ino, size, mtime_ns, ctime_ns, clean) where ``clean`` is 1
-    when the file's verdict is clean with ``ruleset``. Only what tells an unchanged file (no
+    """For a rescan: by path, (path, dev, ino, size, mtime_ns, ctime_ns, clean) where ``clean``
+    is 1 when the file's verdict is clean with ``ruleset``. Only what tells an unchanged file (no
     digest or tenant text built for each of a million rows); :func:`unchanged_and_clean`."""
     sql = _IDENTITY + ",".join("?" * len(paths)) + ")"  # placeholders only
-    return {row[0]: row[1:] for row in conn.execute(sql, (ruleset, *paths)).fetchall()}
+    return {row[0]: row for row in conn.execute(sql, (ruleset, *paths)).fetchall()}
 
 
 def children(
@@ -85,7 +85,7 @@ def children(
             path = row[0]
             slash = path.find(b"/", cut)
             if slash < 0:
-                rows[path] = row[1:]
+                rows[path] = row
             else:  # the first row below a subdirectory: go on past its range ('0' follows '/')
                 subdirs.append(path[cut:slash])
                 start = path[:slash] + b"0"
@@ -103,12 +103,12 @@ def unchanged_and_clean(ident: tuple, st: os.stat_result) -> bool:
     """``ident`` (from :func:`lookup_identities`) says the file is the one verdicted clean with
     the rules asked about: :meth:`BaselineRow.same_identity`, and a clean verdict."""
     return (
-        ident[5] == 1
-        and ident[0] == st.st_dev
-        and ident[1] == st.st_ino
-        and ident[2] == st.st_size
-        and ident[3] == st.st_mtime_ns
-        and ident[4] == st.st_ctime_ns
+        ident[6] == 1
+        and ident[1] == st.st_dev
+        and ident[2] == st.st_ino
+        and ident[3] == st.st_size
+        and ident[4] == st.st_mtime_ns
+        and ident[5] == st.st_ctime_ns
         and st.st_nlink <= 1
     )
 
