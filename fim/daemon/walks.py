@@ -18,6 +18,7 @@ from fim.daemon.sdnotify import Notifier
 from fim.daemon.status import WalkSummary
 from fim.daemon.watch import Watches
 from fim.detect.walk import Candidate, Walker, lexists_beneath
+from fim.scanner.merge import BaselineMerge
 from fim.scanner.pipeline import Scanner
 from fim.store.database import Store
 
@@ -37,6 +38,7 @@ class WalkJob:
     report: ScanReport
     started: float = field(default_factory=time.time)
     coverage: Coverage | None = None  # directories the walk found that inotify does not watch
+    merge: BaselineMerge | None = None  # the walk compared with the baseline a directory at a time
 
 
 def root_in(path: bytes, roots: set[bytes]) -> bytes | None:
@@ -125,7 +127,9 @@ class DaemonWalks:
             return False
         job = self._jobs[0]
         if (
-            self._submit_slice(job.iterator, WALK_SLICE, job.report, job.scan_id, None, job.walker.unlisted)
+            self._submit_slice(
+                job.iterator, WALK_SLICE, job.report, job.scan_id, None, job.walker.unlisted, job.merge
+            )
             >= WALK_SLICE
         ):
             return True
@@ -140,6 +144,7 @@ class DaemonWalks:
         scan_id: int,
         writer: Writer | None = None,
         unlisted: list[bytes] | None = None,
+        merge: BaselineMerge | None = None,
     ) -> int:
         """Submit up to ``count`` candidates of a walk, their baseline rows looked up together; how
         many. ``writer``: who the event that started this walk named (fanotify), if anyone;
@@ -149,7 +154,8 @@ class DaemonWalks:
             self._note_links(cand)
         if chunk:
             try:
-                self.scanner.submit_many(chunk, report, scan_id, writer=writer)
+                settle = merge.settle if merge is not None else None
+                self.scanner.submit_many(chunk, report, scan_id, writer=writer, settle=settle)
             except BaseException:
                 # The walk has moved past these (and they are released): not lost, looked at
                 # again from their roots once the store is back, and never swept as deleted.
@@ -169,8 +175,11 @@ class DaemonWalks:
         checked = self.watches.per_directory and any(paths.root_of(r, watched_roots) for r in roots)
         coverage = Coverage() if checked else None
         walker = self._walker(report, coverage.directory if coverage else None)
+        merge = BaselineMerge(self.store, self.scanner.version, walker, scan_id, roots)
         iterator = (c for root in roots for c in self._walk_target(walker, root))
-        self._jobs.append(WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage))
+        self._jobs.append(
+            WalkJob(kind, roots, scan_id, walker, iterator, report, coverage=coverage, merge=merge)
+        )
         self.notifier.status(f"{kind} of {len(roots)} root(s)")
         self.log.info("walk started", kind=kind, roots=[paths.display(r) for r in roots])
 
@@ -205,7 +214,11 @@ class DaemonWalks:
     def _finish_walk(self, job: WalkJob) -> None:
         self.scanner.drain()  # every verdict of this walk recorded before the deletion sweep
         stats = job.report.stats
-        for gone, tenant, _m in self.store.sweep_deleted(job.scan_id, job.roots, job.walker.unlisted):
+        swept = (
+            job.merge.sweep() if job.merge is not None
+            else self.store.sweep_deleted(job.scan_id, job.roots, job.walker.unlisted)
+        )  # fmt: skip
+        for gone, tenant, _m in swept:
             stats.deleted += 1
             self.log.info("file deleted", path=paths.display(gone), tenant=tenant)
         stats.elapsed_s = round(time.time() - job.started, 3)

@@ -14,7 +14,7 @@ import fnmatch
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from fim.core import paths
@@ -28,12 +28,13 @@ DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_N
 class DirHandle:
     """An open directory shared by the walker and pending inspections."""
 
-    __slots__ = ("_refs", "fd", "path")
+    __slots__ = ("_refs", "fd", "listed", "path")
 
     def __init__(self, fd: int, path: bytes):
         self.fd = fd
         self.path = path
         self._refs = 1
+        self.listed = False  # listed whole, and told to Walker.on_listed
 
     def acquire(self) -> DirHandle:
         self._refs += 1
@@ -149,9 +150,9 @@ class Walker:
         self.root_ids: Mapping[bytes, tuple[int, int]] = root_ids or {}
         self.symlink_roots: frozenset[bytes] = frozenset()  # roots allowed to be root's symlinks
         self.unlisted: list[bytes] = []
-        # Directories listed whole, when a caller asks (a set): what a comparison with the
-        # baseline a directory at a time may take as complete (fim.scanner.merge).
-        self.listed: set[bytes] | None = None
+        # Told of each directory listed whole, before its files are yielded (a comparison
+        # with the baseline a directory at a time: fim.scanner.merge).
+        self.on_listed: Callable[[DirHandle], None] | None = None
 
     def _open_root(self, root: bytes) -> int:
         """Open a directory to walk: every component with ``O_NOFOLLOW`` (a symlink on the way
@@ -219,6 +220,17 @@ class Walker:
         else:
             self._on_problem(Problem(root, Status.SYMLINK, str(exc), always_list=True))
         self.unlisted.append(root)
+
+    def walk_paths(self, items: Iterable[bytes]) -> Iterator[Candidate]:
+        """Walk each of ``items`` (files or directories; ``--files-from``), not excluded ones.
+
+        Every component below ``/`` is opened with ``O_NOFOLLOW``: a listed path whose directory
+        a customer swapped for a symlink is not followed. List real paths (realpath)."""
+        for raw in items:
+            path = paths.absolute(raw)
+            if self._excludes and self._excludes.excluded(path, paths.basename(path)):
+                continue
+            yield from self.walk_beneath(b"/", path)
 
     def walk_beneath(self, root: bytes, path: bytes) -> Iterator[Candidate]:
         """Walk ``path`` (a file or directory inside ``root``) opening every component below
@@ -335,8 +347,9 @@ class Walker:
             self._problem(handle.path, exc)
             self.unlisted.append(handle.path)
             return subdirs
-        if self.listed is not None:
-            self.listed.add(handle.path)
+        if self.on_listed is not None:
+            handle.listed = True
+            self.on_listed(handle)
         # The hot loop of every walk: locals instead of attribute look-ups, once per directory.
         excludes = self._excludes if self._excludes else None
         encoding, is_dir, is_reg = _FS_ENCODING, stat.S_ISDIR, stat.S_ISREG

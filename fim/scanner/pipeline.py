@@ -12,7 +12,7 @@ import itertools
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from fim.config.loader import Config
@@ -127,10 +127,10 @@ class Scanner:
         report = ScanReport(ruleset_version=self.version, roots=list(roots))
         walker = self.walker(report)
         with self._recorded(kind, roots, report) as (scan_id, started):
-            merge = BaselineMerge(self.store, self.version, walker, scan_id)
+            merge = BaselineMerge(self.store, self.version, walker, scan_id, roots)
             candidates = itertools.chain.from_iterable(map(walker.walk, roots))
             self.process(candidates, report, scan_id, started, merge.settle)
-            for path, tenant, _matches in merge.sweep([r for r in roots if r not in trees]):
+            for path, tenant, _matches in merge.sweep():
                 report.stats.deleted += 1
                 self._changed(path, Change.DELETED, tenant)
         return report
@@ -143,7 +143,7 @@ class Scanner:
         report = ScanReport(ruleset_version=self.version)
         walker = self.walker(report)
         with self._recorded(kind, [], report) as (scan_id, started):
-            self.process(self._listed(items, walker), report, scan_id, started)
+            self.process(walker.walk_paths(items), report, scan_id, started)
         return report
 
     def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport):
@@ -188,11 +188,16 @@ class Scanner:
 
     def submit_many(
         self, candidates: Sequence[Candidate], report: ScanReport, scan_id: int, *,
-        writer: Writer | None = None,
+        writer: Writer | None = None, settle: Settle | None = None,
     ) -> None:  # fmt: skip
         """:meth:`submit` for each candidate, their baseline rows looked up in one query (the
-        daemon's walks). When the lookup fails, the candidates are released and it raises."""
-        for cand, base in settle_unchanged(self.store, candidates, self.version, report, scan_id):
+        daemon's walks), or by ``settle``. When that fails, the candidates are released and it
+        raises."""
+        found = (
+            settle(candidates, report, scan_id) if settle is not None
+            else settle_unchanged(self.store, candidates, self.version, report, scan_id)
+        )  # fmt: skip
+        for cand, base in found:
             self.submit(cand, report, scan_id, base, writer=writer)
 
     def submit(
@@ -388,15 +393,6 @@ class Scanner:
     def _symlink_roots(self) -> frozenset[bytes]:
         """Roots the configuration allows to be root-owned symlinks (daemon.symlink_roots)."""
         return frozenset(os.fsencode(os.path.normpath(p)) for p in self.config.daemon.symlink_roots)
-
-    def _listed(self, items: Iterable[bytes], walker: Walker) -> Iterator[Candidate]:
-        for raw in items:
-            path = paths.absolute(raw)
-            if self.excludes and self.excludes.excluded(path, paths.basename(path)):
-                continue
-            # Every component below / opened with O_NOFOLLOW: a listed path whose directory a
-            # customer swapped for a symlink is not followed. List real paths (realpath).
-            yield from walker.walk_beneath(b"/", path)
 
 
 __all__ = ["MAX_PROBLEMS_LISTED", "ChangeEvent", "Scanner"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import time
 
@@ -356,4 +357,30 @@ def test_daemon_raises_its_open_files_soft_limit_so_deep_trees_cannot_exhaust_it
         daemon_soft == ("unlimited" if hard == resource.RLIM_INFINITY else str(hard))
         or int(daemon_soft) > 256
     )
+    assert d.stop() == 0
+
+
+def walks_finished(d) -> list[dict]:
+    lines = [json.loads(line) for line in d.log.read_text().splitlines() if '"walk finished"' in line]
+    return [line for line in lines if line.get("event") == "walk finished"]
+
+
+def test_catch_up_sweeps_a_directory_removed_while_down_and_reads_no_unchanged_file(daemon, hosting):
+    d = daemon().start()
+    gone = hosting / "home/alice/public_html/uploads/old"
+    (gone / "sub").mkdir(parents=True)
+    (gone / "a.txt").write_bytes(b"a")
+    (gone / "sub/b.txt").write_bytes(b"b")
+    d.wait_verdicts({bytes(gone / "a.txt"), bytes(gone / "sub/b.txt")})
+    before = len(walks_finished(d))
+    assert d.stop() == 0
+    shutil.rmtree(gone)
+    d.start()
+    deadline = time.monotonic() + 30
+    while len(walks_finished(d)) <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    catch_up = walks_finished(d)[before]
+    assert catch_up["deleted"] == 2 and catch_up["files_read"] == 0
+    assert catch_up["skipped_unchanged"] == catch_up["files_seen"] > 0
+    assert not [p for p in d.verdicts() if p.startswith(bytes(gone))]
     assert d.stop() == 0

@@ -306,7 +306,7 @@ def test_a_walk_slice_whose_baseline_lookup_fails_is_looked_at_again_and_not_swe
         (root / f"f{n}.php").write_bytes(b"<?php")
 
     class LockedScanner:
-        def submit_many(self, chunk, report, scan_id, *, writer=None):
+        def submit_many(self, chunk, report, scan_id, *, writer=None, settle=None):
             for cand in chunk:
                 cand.release()
             raise StoreError("database is locked")
