@@ -262,3 +262,51 @@ def test_files_go_to_workers_in_batches_and_a_batch_whose_worker_dies_is_sent_ag
     assert "killed by signal 9" in report.problems[0].reason
     assert report.stats.files_read == 399 and report.stats.errors == 1
     assert [f.path.rsplit(b"/", 1)[1] for f in report.findings] == [b"f200.php"]
+
+
+def test_a_batch_whose_files_grew_after_listing_is_given_back_unfinished_and_the_rest_waits_its_turn(
+    tmp_path, marker_rules, monkeypatch
+):
+    """A customer who appends to small files once they are listed does not get a worker for a
+    whole batch of large ones: the worker stops after reading twice a batch's bytes, and the
+    files it did not start are sent again behind the batches already waiting."""
+    from fim.detect.inspector import Inspector
+    from fim.detect.walk import Candidate, DirHandle
+    from fim.scanner import worker_process, workers
+
+    grown = tmp_path / "grown"
+    grown.mkdir()
+    listed = []
+    for n in range(6):
+        path = grown / f"f{n}.php"
+        path.write_bytes(b"<?php echo 1;")
+        listed.append((path, os.lstat(path)))  # small when listed...
+        with open(path, "ab") as f:  # ...large when read (same inode)
+            f.write(b"x" * (worker_process.BATCH_BYTES))
+    handle = DirHandle(os.open(grown, os.O_RDONLY | os.O_DIRECTORY), bytes(grown))
+    jobs = []
+    for path, st in listed:
+        handle.acquire()
+        cand = Candidate(bytes(path), path.name.encode(), handle, st)
+        jobs.append(Job(cand, None, None, 0, "mallory", False, st.st_size))  # type: ignore[arg-type]
+    sent: list[int] = []
+    send = workers._Worker.send
+    monkeypatch.setattr(
+        workers._Worker, "send", lambda self, piece, fds: sent.append(len(fds)) or send(self, piece, fds)
+    )
+    pool = workers.ProcessWorkers(Inspector(engine_for(marker_rules)), 1)
+    try:
+        pool.submit(jobs)
+        done = []
+        while not done:
+            done = pool.results(None)
+    finally:
+        pool.close()
+        for job in jobs:
+            job.cand.release()
+        handle.release()
+    [(_batch, insps)] = done
+    assert [i.state.size for i in insps] == [13 + worker_process.BATCH_BYTES] * 6  # read whole
+    # each message: the worker stops once it has read over twice a batch's bytes (two of
+    # these files) and the files it did not start are sent again
+    assert sent == [6, 4, 2]

@@ -109,7 +109,7 @@ class Scanner:
         self._max_inflight = max(MAX_QUEUED, self.jobs * 8) + self.jobs * pool.depth * pool.batch_files
         # Files waiting for a worker. Only the thread calling submit/collect uses it.
         self._queue = FairQueue(
-            self.jobs, pool.depth, batch_files=pool.batch_files, batch_bytes=EXPENSIVE_BYTES
+            self.jobs, pool.depth, batch_files=pool.batch_files, batch_bytes=pool.batch_bytes
         )
         # Verdicts recorded lately, by path: (identity, rules). Overlapping walks (a new deep
         # tree gives one event per directory) reach the same file before its row is flushed,

@@ -26,8 +26,13 @@ PIECE = 32 << 10
 _MORE, _LAST = b"+", b"="
 _STATUS = {str(s): s for s in Status}
 # Files sent to a worker in one message at most (their descriptors go together; the kernel
-# takes up to 253 in one message).
+# takes up to 253 in one message), and the bytes they may hold together as listed.
 BATCH_FILES = 64
+BATCH_BYTES = 256 << 10
+# A worker gives a batch back unfinished once it has read this much of it: files that grew
+# after they were listed (a customer appending to them on purpose) then cost a worker no
+# more than the batch was meant to, and the rest of the batch waits its turn again.
+BATCH_READ_LIMIT = 2 * BATCH_BYTES
 
 
 def encode(insp: Inspection) -> tuple:
@@ -71,11 +76,16 @@ def serve(sock_fd: int, inspector: Inspector) -> None:
         try:
             request = pickle.loads(data)  # noqa: S301  # from the scanner that forked us
             verdicts = []
+            read = 0
             for k, (path, listed) in enumerate(request):
+                if read > BATCH_READ_LIMIT:  # the verdicts so far; the scanner sends the rest again
+                    break
                 # Descriptors the kernel could not give us (no room here: MSG_CTRUNC) are the
                 # last ones: their files get an error verdict.
                 fd = fds[k] if k < len(fds) else None
-                verdicts.append(_inspect_one(inspector, fd, path, listed))
+                verdict = _inspect_one(inspector, fd, path, listed)
+                verdicts.append(verdict)
+                read += verdict[1][2] if verdict[1] is not None else 0  # its size when opened
                 if fd is not None:  # done with it: the batch's other files are all we hold
                     os.close(fd)
                     fds[k] = -1

@@ -39,6 +39,7 @@ class Workers(Protocol):
 
     depth: int  # batches a worker may hold at a time (the fair queue hands out size x depth)
     batch_files: int  # files in one batch at most
+    batch_bytes: int  # bytes its small files may hold together (as listed)
 
     def submit(self, batch: Batch) -> None: ...
 
@@ -63,6 +64,7 @@ class ThreadWorkers:
 
     depth = 1
     batch_files = 1
+    batch_bytes = 0
 
     def __init__(self, inspector: Inspector, size: int):
         self._inspector = inspector
@@ -119,6 +121,7 @@ class ProcessWorkers:
 
     depth = 2
     batch_files = wire.BATCH_FILES
+    batch_bytes = wire.BATCH_BYTES
 
     def __init__(self, inspector: Inspector, size: int):
         self._inspector = inspector
@@ -215,8 +218,10 @@ class ProcessWorkers:
             if got is None:
                 break
             (pending, places), insps = got
-            for i, insp in zip(places, insps, strict=True):
+            for i, insp in zip(places, insps):  # noqa: B905  # fewer: the worker stopped early
                 self._settle(pending, i, insp)
+            if len(insps) < len(places):  # its files grew since listed: the rest wait their turn
+                self._waiting.append((pending, places[len(insps) :]))
             if not worker.ready():
                 return
         self._remove(worker)  # end of file, between batches or in the middle of one
@@ -298,10 +303,9 @@ class _Worker:
             data, _fds = wire.recv(self.sock, 0)
             if data:
                 items = pickle.loads(data)  # noqa: S301  # see fim.scanner.worker_process
-                insps = [
-                    wire.decode(pending.jobs[i].cand.path, item)
-                    for i, item in zip(places, items, strict=True)
-                ]
+                if len(items) > len(places):
+                    raise ValueError("more verdicts than files")
+                insps = [wire.decode(pending.jobs[i].cand.path, item) for i, item in zip(places, items)]  # noqa: B905
                 piece = self.pieces.popleft()
                 if not self.pieces:
                     self.expensive = False
