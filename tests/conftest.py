@@ -49,6 +49,15 @@ def event_source() -> str:
 
 
 @pytest.fixture
+def store(tmp_path: Path):
+    """A real baseline database (SQLite file) in tmp_path."""
+    from fim.store.database import Store
+
+    with Store.open(tmp_path / "fim.db") as s:
+        yield s
+
+
+@pytest.fixture
 def marker_rules(tmp_path: Path) -> Path:
     path = tmp_path / "marker.yar"
     path.write_text(MARKER_RULE)

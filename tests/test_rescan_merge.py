@@ -17,13 +17,6 @@ import fim
 from fim.config import loader as config_mod
 from fim.core.model import Change
 from fim.scanner import merge
-from fim.store.database import Store
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "fim.db") as s:
-        yield s
 
 
 @pytest.fixture

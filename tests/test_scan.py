@@ -41,12 +41,6 @@ def run(tree, tmp_path, store, marker_rules, **sections):
     )
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "fim.db") as s:
-        yield s
-
-
 def test_planted_shell_is_found_and_attributed_to_its_tenant(tree, tmp_path, store, marker_rules):
     report = run(tree, tmp_path, store, marker_rules)
     assert report.exit_code == 1

@@ -13,19 +13,12 @@ from fim.core.model import Change, FileState, Finding, RuleMatch, Severity
 from fim.respond import quarantine, quarantine_records
 from fim.respond.quarantine_records import QuarantineError
 from fim.respond.quarantine_responder import QuarantineConfig, QuarantineResponder
-from fim.store.database import Store
 
 CUSTOMER = 4321
 SHELL = b"<?php system($_GET['c']);"
 SHA = hashlib.sha256(SHELL).hexdigest()
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="plants files owned by other users: needs root")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "fim.db") as s:
-        yield s
 
 
 @pytest.fixture
