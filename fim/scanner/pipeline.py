@@ -27,7 +27,7 @@ from fim.scanner.callbacks import ChangeCallback, ChangeEvent, FindingCallback, 
 from fim.scanner.fair_queue import Batch, FairQueue, Job
 from fim.scanner.merge import BaselineMerge
 from fim.scanner.problems import MAX_PROBLEMS_LISTED, add_problem
-from fim.scanner.records import scan_record
+from fim.scanner.records import ScanRecord, scan_record
 from fim.scanner.versions import combined_version as _combined_version
 from fim.scanner.workers import Workers, make_workers
 from fim.store.baseline import BaselineRow
@@ -146,7 +146,7 @@ class Scanner:
             self.process(walker.walk_paths(items), report, scan_id, started)
         return report
 
-    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport):
+    def _recorded(self, kind: str, roots: Sequence[bytes], report: ScanReport) -> ScanRecord:
         return scan_record(self.store, self.version, kind, roots, report)
 
     # -- the pipeline ------------------------------------------------------------------------

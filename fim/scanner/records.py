@@ -10,6 +10,8 @@ from fim.core import paths
 from fim.core.model import ScanReport
 from fim.store.database import Store
 
+ScanRecord = contextlib.AbstractContextManager[tuple[int, float]]  # the scan's id, its start
+
 
 @contextlib.contextmanager
 def scan_record(

@@ -303,8 +303,8 @@ class _Worker:
             data, _fds = wire.recv(self.sock, 0)
             if data:
                 items = pickle.loads(data)  # noqa: S301  # see fim.scanner.worker_process
-                if len(items) > len(places):
-                    raise ValueError("more verdicts than files")
+                if not 0 < len(items) <= len(places):  # a worker gives at least one verdict
+                    raise ValueError("verdicts do not fit the files sent")
                 insps = [wire.decode(pending.jobs[i].cand.path, item) for i, item in zip(places, items)]  # noqa: B905
                 piece = self.pieces.popleft()
                 if not self.pieces:
