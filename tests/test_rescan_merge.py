@@ -148,3 +148,34 @@ def test_unchanged_files_are_marked_seen_once_a_day_not_by_every_scan(site, stor
     scan(site, store, marker_rules)
     latest = store.conn.execute("SELECT MAX(id) FROM scans").fetchone()[0]
     assert store.conn.execute("SELECT DISTINCT seen_scan FROM files").fetchall() == [(latest,)]
+
+
+@pytest.mark.parametrize("read_ahead", [0, 1, merge.READ_AHEAD_ROWS])
+def test_directories_holding_files_only_are_read_with_their_parent_and_deletions_still_found(
+    tmp_path, store, marker_rules, monkeypatch, read_ahead
+):
+    root = tmp_path / "wide"
+    for d in range(6):
+        for f in range(3):
+            path = root / f"c{d}" / f"leaf{d}" / f"f{f}.php"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"<?php echo %d;" % f)
+    scan(root, store, marker_rules)
+    monkeypatch.setattr(merge, "READ_AHEAD_ROWS", read_ahead)
+    queried: list[bytes] = []
+    children = store.children
+    monkeypatch.setattr(store, "children", lambda d, *a: queried.append(d) or children(d, *a))
+    os.unlink(root / "c2/leaf2/f1.php")
+    for f in range(3):
+        os.unlink(root / f"c4/leaf4/f{f}.php")
+    os.rmdir(root / "c4/leaf4")
+    report, changes = scan(root, store, marker_rules)
+    assert changes == {
+        "c2/leaf2/f1.php": Change.DELETED,
+        **{f"c4/leaf4/f{f}.php": Change.DELETED for f in range(3)},
+    }
+    assert report.stats.skipped_unchanged == 14 and report.stats.files_read == 0
+    leaves = [d for d in queried if os.path.basename(d).startswith(b"leaf")]
+    # with room to read ahead, no leaf directory is queried on its own; without (or with less
+    # than one leaf's rows), each leaf still listed is
+    assert len(leaves) == (0 if read_ahead >= 18 else 5)

@@ -30,6 +30,10 @@ from fim.store.database import Store
 from fim.store.sweep import Swept
 
 SEEN_REFRESH_S = 24 * 3600  # retention counts in days: a sighting a day old is news enough
+# Rows of subdirectories read ahead with their parent and held until the walk lists them, at
+# most: a leaf directory then costs no query of its own, and a tree built to hold many leaves
+# at once (deep and wide) cannot make the read-ahead hold much.
+READ_AHEAD_ROWS = 8192
 
 
 class BaselineMerge:
@@ -44,6 +48,8 @@ class BaselineMerge:
         self._roots_listed: set[bytes] = set()
         self._left: dict[bytes, dict[bytes, tuple]] = {}  # listed directory -> rows not met yet
         self._unwalked: set[bytes] = set()  # subdirectories with rows, not listed (yet)
+        self._ahead: dict[bytes, dict[bytes, tuple]] = {}  # a subdirectory's rows, read ahead
+        self._ahead_rows = 0
         since = time.time_ns() - SEEN_REFRESH_S * 1_000_000_000
         try:  # seen by this scan id or later: fresh
             self._fresh = store.first_scan_since(since, scan_id)
@@ -57,16 +63,25 @@ class BaselineMerge:
         self._unwalked.discard(directory)  # a walk lists a directory after its parent
         if directory in self._roots:
             self._roots_listed.add(directory)
-        try:
-            rows, subdirs = self._store.children(directory, self._ruleset)
-        except StoreError:
-            # Its files are looked up (and marked seen) with their slice instead, and what is
-            # gone from it is found by a later walk.
-            handle.listed = False
-            return
-        if subdirs:
-            base = directory.rstrip(b"/") + b"/"
-            self._unwalked.update(base + name for name in subdirs)
+        rows = self._ahead.pop(directory, None)
+        if rows is not None:  # read with its parent: files only, no subdirectory with rows
+            self._ahead_rows -= len(rows)
+        else:
+            try:
+                rows, subdirs, ahead = self._store.children(
+                    directory, self._ruleset, READ_AHEAD_ROWS - self._ahead_rows
+                )
+            except StoreError:
+                # Its files are looked up (and marked seen) with their slice instead, and what
+                # is gone from it is found by a later walk.
+                handle.listed = False
+                return
+            if subdirs:
+                base = directory.rstrip(b"/") + b"/"
+                self._unwalked.update(base + name for name in subdirs)
+                for name, inside in ahead.items():
+                    self._ahead[base + name] = inside
+                    self._ahead_rows += len(inside)
         if rows:
             self._left[directory] = rows
 
@@ -131,6 +146,7 @@ class BaselineMerge:
         below the subdirectories with rows that it did not list, and, for a root it did not
         list (a file named as a root), the rows it did not see (those it met were marked)."""
         files = [path for rows in self._left.values() for path in rows]
+        self._ahead.clear()  # subdirectories not listed: in _unwalked, swept whole
         unlisted = self._walker.unlisted
         gone = self._store.sweep_unwalked(self._scan_id, files, sorted(self._unwalked), unlisted)
         named = sorted(self._roots - self._roots_listed)

@@ -62,36 +62,54 @@ def lookup_identities(conn: sqlite3.Connection, paths: Sequence[bytes], ruleset:
     return {row[0]: row for row in conn.execute(sql, (ruleset, *paths)).fetchall()}
 
 
-def children(
-    conn: sqlite3.Connection, directory: bytes, ruleset: str
-) -> tuple[dict[bytes, tuple], list[bytes]]:
+# A directory's rows by path, its subdirectories with rows, the rows of those read through.
+Children = tuple[dict[bytes, tuple], list[bytes], dict[bytes, dict[bytes, tuple]]]
+
+
+def children(conn: sqlite3.Connection, directory: bytes, ruleset: str, prefetch: int = 0) -> Children:
     """The baseline's files directly in ``directory``, by path, as :func:`lookup_identities`
-    gives them plus their ``seen_scan`` last; and the names of the subdirectories it has rows
-    below.
+    gives them plus their ``seen_scan`` last; the names of the subdirectories it has rows
+    below; and, by name, the files of those subdirectories that hold files only (no deeper
+    rows), read on the way: up to ``prefetch`` rows in all.
 
     Paths sort as bytes, so a directory's rows are one range of the primary key, with each
-    subdirectory's rows a range inside it: read in order, the range is left at the first row
-    of a subdirectory and taken up again past that subdirectory's range. A directory costs one
-    query, and one more for each subdirectory holding rows.
+    subdirectory's rows a range inside it. Read in order, a subdirectory holding files only is
+    read through; at the first deeper row (or once ``prefetch`` rows are read) the range is
+    left and taken up again past that subdirectory's range. A directory costs one query, and
+    one more for each subdirectory that is not read through.
     """
     prefix = directory.rstrip(b"/") + b"/"
     start, upper, cut = prefix, prefix[:-1] + b"0", len(prefix)
     rows: dict[bytes, tuple] = {}
     subdirs: list[bytes] = []
+    whole: dict[bytes, dict[bytes, tuple]] = {}
     while start is not None:
         cursor = conn.execute(_CHILDREN, (ruleset, start, upper))
         start = None
+        name, inside = b"", None  # the subdirectory being read through, its rows so far
         for row in cursor:
             path = row[0]
             slash = path.find(b"/", cut)
             if slash < 0:
                 rows[path] = row
-            else:  # the first row below a subdirectory: go on past its range ('0' follows '/')
-                subdirs.append(path[cut:slash])
-                start = path[:slash] + b"0"
-                break
+                continue
+            if inside is None or path[cut:slash] != name:  # a new subdirectory
+                if inside is not None:
+                    whole[name] = inside  # the one before ended where this one begins
+                name, inside = path[cut:slash], {}
+                subdirs.append(name)
+            if prefetch > 0 and path.find(b"/", slash + 1) < 0:
+                inside[path] = row
+                prefetch -= 1
+                continue
+            # Deeper rows, or enough read ahead: past this subdirectory ('0' follows '/').
+            inside = None
+            start = path[:slash] + b"0"
+            break
         cursor.close()
-    return rows, subdirs
+        if inside is not None:  # read through to the end of the range
+            whole[name] = inside
+    return rows, subdirs, whole
 
 
 def row_of(raw: tuple) -> BaselineRow:

@@ -201,10 +201,10 @@ class Store:
         with self._guard():
             return baseline.lookup_identities(self.conn, paths, ruleset)
 
-    def children(self, directory: bytes, ruleset: str) -> tuple[dict[bytes, tuple], list[bytes]]:
+    def children(self, directory: bytes, ruleset: str, prefetch: int = 0) -> baseline.Children:
         """The rows directly in ``directory``, its subdirectories with rows (baseline.children)."""
         with self._guard():
-            return baseline.children(self.conn, directory, ruleset)
+            return baseline.children(self.conn, directory, ruleset, prefetch)
 
     def first_scan_since(self, since_ns: int, scan_id: int) -> int:
         """The first scan that began at ``since_ns`` or later (``scan_id``: none recorded yet)."""
