@@ -106,7 +106,7 @@ def _keep_heap() -> None:
 
     Matching a file allocates and frees a few hundred kilobytes; by default glibc gives the
     top of the heap back to the kernel each time and takes it again for the next file, and
-    every page taken again is a page fault (three per small file, a fifth of a worker's time
+    every page taken again is a page fault (3 to 5 per small file, a fifth of a worker's time
     in the kernel). A worker's heap stays about as large as its largest file's inspection.
     """
     with contextlib.suppress(OSError, AttributeError):
