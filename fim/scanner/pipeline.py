@@ -39,7 +39,8 @@ LOOKUP_BATCH = 256
 COLLECT_EVERY = 8
 # Takes a slice of a walk's candidates, settles the unchanged ones, returns the others with
 # their baseline rows (fim.scanner.batches.settle_unchanged, fim.scanner.merge.BaselineMerge).
-Settle = Callable[[Sequence[Candidate], ScanReport, int], list[tuple[Candidate, BaselineRow | None]]]
+Settled = list[tuple[Candidate, BaselineRow | None]]
+Settle = Callable[[Sequence[Candidate], ScanReport, int], Settled]
 RECENT_VERDICTS = 4096
 PROGRESS_INTERVAL = 0.1
 # A file larger than this may keep a worker busy for up to a few match timeouts when its content
@@ -162,8 +163,7 @@ class Scanner:
         """Run every candidate through the pipeline and wait for all verdicts. ``settle`` takes
         the unchanged files out of each slice of candidates (by default a lookup of the slice)."""
         due = 0.0
-        if settle is None:  # each slice looked up in one query
-            settle = lambda c, r, i: settle_unchanged(self.store, c, self.version, r, i)  # noqa: E731
+        settle = settle or self._looked_up
         try:
             it = iter(candidates)
             while chunk := list(itertools.islice(it, LOOKUP_BATCH)):
@@ -193,12 +193,12 @@ class Scanner:
         """:meth:`submit` for each candidate, their baseline rows looked up in one query (the
         daemon's walks), or by ``settle``. When that fails, the candidates are released and it
         raises."""
-        found = (
-            settle(candidates, report, scan_id) if settle is not None
-            else settle_unchanged(self.store, candidates, self.version, report, scan_id)
-        )  # fmt: skip
-        for cand, base in found:
+        for cand, base in (settle or self._looked_up)(candidates, report, scan_id):
             self.submit(cand, report, scan_id, base, writer=writer)
+
+    def _looked_up(self, chunk: Sequence[Candidate], report: ScanReport, scan_id: int) -> Settled:
+        """The default settle: the slice looked up in one query (and its unchanged files marked seen)."""
+        return settle_unchanged(self.store, chunk, self.version, report, scan_id)
 
     def submit(
         self, cand: Candidate, report: ScanReport, scan_id: int, base: BaselineRow | bool | None = False,
